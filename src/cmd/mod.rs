@@ -1,0 +1,14 @@
+//! What each command does; thin, calling into `client`, `output` and (later) `controller`.
+
+pub mod rollout;
+pub mod version;
+
+use crate::cli::{Cli, Command};
+use crate::error::Result;
+
+pub async fn run(cli: &Cli) -> Result<()> {
+    match &cli.command {
+        Command::Version(a) => version::run(&cli.global, a).await,
+        Command::Rollout(c) => rollout::run(&cli.global, c).await,
+    }
+}

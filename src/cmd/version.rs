@@ -1,0 +1,143 @@
+//! `kubectl kruise version`: client and server versions, whether the OpenKruise and Kruise
+//! Rollout operators are live, and which Kruise CRDs exist (with served/storage versions).
+
+use futures::future::join3;
+use serde::Serialize;
+
+use crate::cli::version::VersionArgs;
+use crate::cli::{GlobalArgs, OutputFormat};
+use crate::client::detect::{self, CrdInfo, KRUISE_ROLLOUT, OPENKRUISE, OperatorStatus};
+use crate::client::{config::user_agent, connect};
+use crate::error::{Error, Result, from_kube};
+use crate::output::{self, table::KubeTable};
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ClientVersion {
+    version: String,
+    user_agent: String,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Report {
+    client_version: ClientVersion,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    server_version: Option<k8s_openapi::apimachinery::pkg::version::Info>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    open_kruise: Option<OperatorStatus>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    kruise_rollout: Option<OperatorStatus>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    crds: Option<Vec<CrdInfo>>,
+}
+
+pub async fn run(global: &GlobalArgs, a: &VersionArgs) -> Result<()> {
+    let fmt = a.output.output;
+    if matches!(fmt, Some(OutputFormat::Name | OutputFormat::Wide)) {
+        return Err(Error::usage("version supports -o json and -o yaml only"));
+    }
+    let mut report = Report {
+        client_version: ClientVersion {
+            version: crate::VERSION.to_string(),
+            user_agent: user_agent(),
+        },
+        server_version: None,
+        open_kruise: None,
+        kruise_rollout: None,
+        crds: None,
+    };
+    if !a.client {
+        let kube = connect(global).await?;
+        if fmt.is_none() {
+            output::outln(&format!("Client Version: {}", crate::VERSION))?;
+        }
+        let info = kube
+            .client
+            .apiserver_version()
+            .await
+            .map_err(|e| from_kube(e, &kube.server, None))?;
+        let (ok, ro, crds) = join3(
+            detect::operator(&kube, &OPENKRUISE),
+            detect::operator(&kube, &KRUISE_ROLLOUT),
+            detect::kruise_crds(&kube),
+        )
+        .await;
+        report.server_version = Some(info);
+        report.open_kruise = Some(ok);
+        report.kruise_rollout = Some(ro);
+        report.crds = Some(crds?);
+    }
+    match fmt {
+        Some(f) => output::print_value(&report, f),
+        None => print_text(&report, a.client),
+    }
+}
+
+fn operator_line(s: &OperatorStatus) -> String {
+    let version = s
+        .version
+        .clone()
+        .unwrap_or_else(|| "unknown version".into());
+    let mut line = if s.live {
+        let leader = match (&s.leader, s.renewed_seconds_ago) {
+            (Some(l), Some(ago)) => format!("leader {l}, renewed {ago}s ago"),
+            _ => format!("{} available replicas", s.available_replicas),
+        };
+        format!("{}: {version}, live in {} ({leader})", s.name, s.namespace)
+    } else if s.installed {
+        format!(
+            "{}: {version} installed in {} but not live (no fresh leader lease, {} available replicas)",
+            s.name, s.namespace, s.available_replicas
+        )
+    } else if s.leader.is_some() {
+        format!(
+            "{}: not live (its lease in {} is stale)",
+            s.name, s.namespace
+        )
+    } else {
+        format!(
+            "{}: not installed (the embedded controller will reconcile)",
+            s.name
+        )
+    };
+    if let Some(n) = &s.note {
+        line.push_str(&format!(" [{n}]"));
+    }
+    line
+}
+
+fn print_text(r: &Report, client_only: bool) -> Result<()> {
+    if client_only {
+        return output::outln(&format!("Client Version: {}", r.client_version.version));
+    }
+    if let Some(v) = &r.server_version {
+        output::outln(&format!("Server Version: {}", v.git_version))?;
+    }
+    for s in [&r.open_kruise, &r.kruise_rollout].into_iter().flatten() {
+        output::outln(&operator_line(s))?;
+    }
+    match &r.crds {
+        Some(crds) if crds.is_empty() => {
+            output::outln("Kruise CRDs: none (install them with `kubectl kruise crds install`)")
+        }
+        Some(crds) => {
+            output::outln("Kruise CRDs:")?;
+            let mut t = KubeTable::new(&["name", "served", "storage", "established"], true);
+            for c in crds {
+                t.row([
+                    c.name.clone(),
+                    c.served_versions.join(","),
+                    c.storage_version.clone(),
+                    if c.established {
+                        "True".into()
+                    } else {
+                        "False".into()
+                    },
+                ]);
+            }
+            output::out(&t.render())
+        }
+        None => Ok(()),
+    }
+}

@@ -1,0 +1,62 @@
+//! Entry point: parse, run, map errors to one line on stderr and a documented exit code.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use kubectl_kruise::cli::Cli;
+use kubectl_kruise::error::{Error, exit};
+use kubectl_kruise::{cmd, output};
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            // --help and --version print to stdout and succeed; real usage errors exit 2.
+            let code = if e.use_stderr() {
+                exit::USAGE
+            } else {
+                exit::OK
+            };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    output::init_colour();
+    init_logging(cli.global.verbosity);
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::from(exit::ERROR);
+        }
+    };
+    match runtime.block_on(cmd::run(&cli)) {
+        Ok(()) => ExitCode::from(exit::OK),
+        Err(Error::BrokenPipe) => ExitCode::from(exit::OK),
+        Err(Error::Reported(code)) => ExitCode::from(code),
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(e.exit_code())
+        }
+    }
+}
+
+/// `-v`: 0 warnings, 1-3 info, 4-5 debug, 6+ trace (every request); `RUST_LOG` overrides.
+fn init_logging(v: u8) {
+    let level = match v {
+        0 => "warn",
+        1..=3 => "info,kube=warn",
+        4..=5 => "debug,hyper=info,rustls=info",
+        _ => "trace",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .try_init();
+}
