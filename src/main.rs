@@ -44,19 +44,22 @@ fn main() -> ExitCode {
     }
 }
 
-/// `-v`: 0 warnings, 1-3 info, 4-5 debug, 6+ trace (every request); `RUST_LOG` overrides.
+/// `-v`: 0 our warnings only (the error we return says what failed, once), 1-3 info, 4-5
+/// debug, 6+ trace (every request); `RUST_LOG` overrides.
 fn init_logging(v: u8) {
     let level = match v {
-        0 => "warn",
-        1..=3 => "info,kube=warn",
-        4..=5 => "debug,hyper=info,rustls=info",
+        0 => "off,kubectl_kruise=warn",
+        1..=3 => "info,kube_client=warn",
+        4..=5 => "debug,hyper=info,rustls=info,tower=info",
         _ => "trace",
     };
+    use std::io::IsTerminal;
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(output::colour_enabled(std::io::stderr().is_terminal()))
         .with_target(false)
         .try_init();
 }

@@ -1,5 +1,5 @@
 //! kubectl-style tables: upper-case headers, no borders, columns left-aligned and separated by
-//! three spaces, no trailing blanks — stable for `awk` and `cut`.
+//! three spaces (two where kubectl uses two), no trailing blanks — stable for `awk` and `cut`.
 
 use comfy_table::presets::NOTHING;
 use comfy_table::{CellAlignment, ContentArrangement, Table};
@@ -7,6 +7,7 @@ use comfy_table::{CellAlignment, ContentArrangement, Table};
 pub struct KubeTable {
     table: Table,
     headers: bool,
+    gap: u16,
 }
 
 impl KubeTable {
@@ -25,7 +26,17 @@ impl KubeTable {
         KubeTable {
             table,
             headers: show_headers,
+            gap: 3,
         }
+    }
+
+    /// Spaces between columns: 3 like `kubectl get`, 2 like `kubectl rollout history`.
+    pub fn gap(mut self, gap: u16) -> Self {
+        self.gap = gap;
+        for col in self.table.column_iter_mut() {
+            col.set_padding((0, gap));
+        }
+        self
     }
 
     pub fn row<I, S>(&mut self, cells: I)
@@ -37,7 +48,7 @@ impl KubeTable {
             .add_row(cells.into_iter().map(Into::into).collect::<Vec<String>>());
         // Columns created by the first row get the same padding.
         for col in self.table.column_iter_mut() {
-            col.set_padding((0, 3));
+            col.set_padding((0, self.gap));
         }
     }
 
@@ -74,6 +85,9 @@ mod tests {
             t.render(),
             "REVISION   CHANGE-CAUSE\n1          <none>\n12         kubectl set image deployment/web nginx=nginx:1.28\n"
         );
+        let mut t = KubeTable::new(&["revision", "change-cause"], true).gap(2);
+        t.row(["1", "<none>"]);
+        assert_eq!(t.render(), "REVISION  CHANGE-CAUSE\n1         <none>\n");
         let mut t = KubeTable::new(&["a", "b"], false);
         t.row(["x", "y"]);
         assert_eq!(t.render(), "x   y\n");

@@ -296,6 +296,8 @@ pub mod audit {
         pub user_agent: String,
         pub user: User,
         #[serde(default)]
+        pub impersonated_user: Option<User>,
+        #[serde(default)]
         pub object_ref: Option<ObjectRef>,
         #[serde(default)]
         pub response_status: Option<ResponseStatus>,
@@ -328,7 +330,7 @@ pub mod audit {
         pub code: u16,
     }
 
-    fn read_once(user_agent_prefix: &str) -> Vec<Event> {
+    fn read_once(needle: &str, keep: &dyn Fn(&Event) -> bool) -> Vec<Event> {
         let path = cluster_dir().join("logs/audit.log");
         let text = std::fs::read_to_string(&path)
             .unwrap_or_else(|e| panic!("reading the audit log {}: {e}", path.display()));
@@ -336,13 +338,13 @@ pub mod audit {
         let mut by_id: BTreeMap<String, Event> = BTreeMap::new();
         let mut order = Vec::new();
         for line in text.lines() {
-            if !line.contains(user_agent_prefix) {
+            if !line.contains(needle) {
                 continue;
             }
             let Ok(ev) = serde_json::from_str::<Event>(line) else {
                 continue;
             };
-            if !ev.user_agent.starts_with(user_agent_prefix) {
+            if !keep(&ev) {
                 continue;
             }
             if !by_id.contains_key(&ev.audit_id) {
@@ -356,20 +358,37 @@ pub mod audit {
             .collect()
     }
 
-    /// The requests made with a user agent starting with `user_agent_prefix`, one per request,
-    /// in order. The API server writes a record as the response completes, so this waits until
-    /// the count has been stable for half a second (at most 5 s).
-    pub fn requests(user_agent_prefix: &str) -> Vec<Event> {
+    /// The API server writes a record as the response completes, so wait until the count has
+    /// been stable for half a second (at most 5 s).
+    fn stable(needle: &str, keep: &dyn Fn(&Event) -> bool) -> Vec<Event> {
         let deadline = Instant::now() + Duration::from_secs(5);
-        let mut last = read_once(user_agent_prefix);
+        let mut last = read_once(needle, keep);
         loop {
             std::thread::sleep(Duration::from_millis(500));
-            let now = read_once(user_agent_prefix);
+            let now = read_once(needle, keep);
             if now.len() == last.len() || Instant::now() > deadline {
                 return now;
             }
             last = now;
         }
+    }
+
+    /// The requests made with a user agent starting with `user_agent_prefix`, in order.
+    pub fn requests(user_agent_prefix: &str) -> Vec<Event> {
+        stable(user_agent_prefix, &|e| {
+            e.user_agent.starts_with(user_agent_prefix)
+        })
+    }
+
+    /// The requests made while impersonating `user` (`--as USER`): a unique name tags one
+    /// command's requests even while other tests run.
+    pub fn requests_as(user: &str) -> Vec<Event> {
+        let needle = format!("\"{user}\"");
+        stable(&needle, &|e| {
+            e.impersonated_user
+                .as_ref()
+                .is_some_and(|u| u.username == user)
+        })
     }
 
     /// `VERB resource[/subresource] (code)` lines, for readable assertion messages.
@@ -395,4 +414,53 @@ pub fn api_code(e: &kube::Error) -> Option<u16> {
         kube::Error::Api(s) => Some(s.code),
         _ => None,
     }
+}
+
+/// Runs the built `kubectl-kruise` against the local cluster.
+pub fn kruise(args: &[&str]) -> std::process::Output {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_kubectl-kruise"))
+        .args(args)
+        .env("KUBECONFIG", kubeconfig_path())
+        .env_remove("NO_COLOR")
+        .output()
+        .expect("run kubectl-kruise");
+    eprintln!(
+        "$ kubectl-kruise {}\n{}{}(exit {:?})",
+        args.join(" "),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+        out.status.code()
+    );
+    out
+}
+
+/// Runs the control plane's kubectl (v1.34.4) against the local cluster.
+pub fn kubectl(args: &[&str]) -> std::process::Output {
+    let out = std::process::Command::new(kubectl_path())
+        .args(args)
+        .env("KUBECONFIG", kubeconfig_path())
+        .output()
+        .expect("run kubectl");
+    eprintln!(
+        "$ kubectl {}\n{}{}(exit {:?})",
+        args.join(" "),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+        out.status.code()
+    );
+    out
+}
+
+pub fn stdout(o: &std::process::Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+pub fn stderr(o: &std::process::Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// Asserts a successful run and returns its stdout.
+pub fn ok(o: std::process::Output) -> String {
+    assert!(o.status.success(), "command failed: {}", stderr(&o));
+    stdout(&o)
 }

@@ -304,7 +304,8 @@ async fn history(global: &GlobalArgs, a: &HistoryArgs) -> Result<()> {
                 }
                 _ => {
                     output::outln(&format!("{}/{name}", kind.name_prefix()))?;
-                    let mut t = KubeTable::new(&["revision", "change-cause"], !a.output.no_headers);
+                    let mut t =
+                        KubeTable::new(&["revision", "change-cause"], !a.output.no_headers).gap(2);
                     for (rev, cause) in deployment::history(&d, &rss) {
                         t.row([rev.to_string(), cause]);
                     }
