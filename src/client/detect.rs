@@ -17,27 +17,47 @@ use crate::client::Kube;
 use crate::error::{Result, from_kube};
 
 /// Where an operator lives, as its released manifests install it.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct OperatorSpec {
     pub name: &'static str,
-    pub namespace: &'static str,
+    pub namespace: String,
     pub deployment: &'static str,
     pub lease: &'static str,
 }
 
-pub const OPENKRUISE: OperatorSpec = OperatorSpec {
-    name: "OpenKruise",
-    namespace: "kruise-system",
-    deployment: "kruise-controller-manager",
-    lease: "kruise-manager",
-};
+/// Environment variables naming the namespace an operator was installed into, for charts
+/// installed with a custom `installation.namespace`.
+pub const OPENKRUISE_NAMESPACE_ENV: &str = "KUBECTL_KRUISE_OPENKRUISE_NAMESPACE";
+pub const KRUISE_ROLLOUT_NAMESPACE_ENV: &str = "KUBECTL_KRUISE_ROLLOUT_NAMESPACE";
 
-pub const KRUISE_ROLLOUT: OperatorSpec = OperatorSpec {
-    name: "Kruise Rollout",
-    namespace: "kruise-rollout",
-    deployment: "kruise-rollout-controller-manager",
-    lease: "71ddec2c.kruise.io",
-};
+fn namespace_from(env: &str, default: &str) -> String {
+    std::env::var(env)
+        .ok()
+        .filter(|v| !v.is_empty())
+        .unwrap_or_else(|| default.to_string())
+}
+
+/// OpenKruise: Deployment `kruise-controller-manager`, Lease `kruise-manager`, in
+/// `kruise-system` (or `$KUBECTL_KRUISE_OPENKRUISE_NAMESPACE`).
+pub fn openkruise() -> OperatorSpec {
+    OperatorSpec {
+        name: "OpenKruise",
+        namespace: namespace_from(OPENKRUISE_NAMESPACE_ENV, "kruise-system"),
+        deployment: "kruise-controller-manager",
+        lease: "kruise-manager",
+    }
+}
+
+/// Kruise Rollout: Deployment `kruise-rollout-controller-manager`, Lease
+/// `71ddec2c.kruise.io`, in `kruise-rollout` (or `$KUBECTL_KRUISE_ROLLOUT_NAMESPACE`).
+pub fn kruise_rollout() -> OperatorSpec {
+    OperatorSpec {
+        name: "Kruise Rollout",
+        namespace: namespace_from(KRUISE_ROLLOUT_NAMESPACE_ENV, "kruise-rollout"),
+        deployment: "kruise-rollout-controller-manager",
+        lease: "71ddec2c.kruise.io",
+    }
+}
 
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]
@@ -90,7 +110,7 @@ pub fn judge(
     let live = lease_fresh || (lease.is_none() && available > 0);
     OperatorStatus {
         name: spec.name.to_string(),
-        namespace: spec.namespace.to_string(),
+        namespace: spec.namespace.clone(),
         installed: deployment.is_some(),
         live,
         version,
@@ -109,8 +129,8 @@ fn image_tag(image: &str) -> Option<String> {
 
 /// Reads the operator's Deployment and Lease (two GETs, concurrently).
 pub async fn operator(kube: &Kube, spec: &OperatorSpec) -> OperatorStatus {
-    let deployments: Api<Deployment> = Api::namespaced(kube.client.clone(), spec.namespace);
-    let leases: Api<Lease> = Api::namespaced(kube.client.clone(), spec.namespace);
+    let deployments: Api<Deployment> = Api::namespaced(kube.client.clone(), &spec.namespace);
+    let leases: Api<Lease> = Api::namespaced(kube.client.clone(), &spec.namespace);
     let (d, l) = join(
         deployments.get_opt(spec.deployment),
         leases.get_opt(spec.lease),
@@ -226,7 +246,7 @@ mod tests {
     fn live_when_the_lease_is_fresh() {
         let now: Timestamp = "2026-11-23T12:00:10Z".parse().unwrap();
         let s = judge(
-            &OPENKRUISE,
+            &openkruise(),
             Some(&deployment(2)),
             Some(&lease("2026-11-23T12:00:05.000000Z")),
             now,
@@ -244,7 +264,7 @@ mod tests {
     fn not_live_when_the_lease_went_stale() {
         let now: Timestamp = "2026-11-23T12:10:00Z".parse().unwrap();
         let s = judge(
-            &OPENKRUISE,
+            &openkruise(),
             Some(&deployment(0)),
             Some(&lease("2026-11-23T12:00:00.000000Z")),
             now,
@@ -252,7 +272,7 @@ mod tests {
         assert!(s.installed && !s.live);
         // Even with replicas still counted available, a stale lease means nobody leads.
         let s = judge(
-            &OPENKRUISE,
+            &openkruise(),
             Some(&deployment(1)),
             Some(&lease("2026-11-23T12:00:00.000000Z")),
             now,
@@ -263,10 +283,10 @@ mod tests {
     #[test]
     fn absent_or_leaseless() {
         let now = Timestamp::now();
-        let s = judge(&OPENKRUISE, None, None, now);
+        let s = judge(&openkruise(), None, None, now);
         assert!(!s.installed && !s.live && s.version.is_none());
-        assert!(judge(&OPENKRUISE, Some(&deployment(1)), None, now).live);
-        assert!(!judge(&OPENKRUISE, Some(&deployment(0)), None, now).live);
+        assert!(judge(&openkruise(), Some(&deployment(1)), None, now).live);
+        assert!(!judge(&openkruise(), Some(&deployment(0)), None, now).live);
     }
 
     #[test]

@@ -44,9 +44,12 @@ pub enum Change {
 ///
 /// `change` sees the current object and returns the patch to apply, `None` when there is
 /// nothing to do, or an error to refuse (e.g. "already paused"). The patch is sent with a
-/// resourceVersion precondition; a 409 re-reads and calls `change` again.
+/// resourceVersion precondition; a 409 re-reads and calls `change` again. `known` is an
+/// object the caller has just read: the first attempt uses it instead of another GET.
+#[allow(clippy::too_many_arguments)]
 pub async fn guarded<K, F>(
     api: &Api<K>,
+    mut known: Option<K>,
     target: &Target<'_>,
     server: &str,
     dry_run: DryRun,
@@ -65,10 +68,13 @@ where
         pp.dry_run = true;
     }
     for _attempt in 0..ATTEMPTS {
-        let current = api
-            .get(target.name)
-            .await
-            .map_err(|e| from_kube(e, server, Some(target)))?;
+        let current = match known.take() {
+            Some(k) => k,
+            None => api
+                .get(target.name)
+                .await
+                .map_err(|e| from_kube(e, server, Some(target)))?,
+        };
         let Some(patch) = change(&current)? else {
             return Ok(Outcome::Unchanged(current));
         };

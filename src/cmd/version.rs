@@ -6,10 +6,11 @@ use serde::Serialize;
 
 use crate::cli::version::VersionArgs;
 use crate::cli::{GlobalArgs, OutputFormat};
-use crate::client::detect::{self, CrdInfo, KRUISE_ROLLOUT, OPENKRUISE, OperatorStatus};
+use crate::client::detect::{self, CrdInfo, OperatorStatus};
 use crate::client::{config::user_agent, connect};
 use crate::error::{Error, Result, from_kube};
 use crate::output::{self, table::KubeTable};
+use colored::Colorize;
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -57,9 +58,10 @@ pub async fn run(global: &GlobalArgs, a: &VersionArgs) -> Result<()> {
             .apiserver_version()
             .await
             .map_err(|e| from_kube(e, &kube.server, None))?;
+        let (ok_spec, ro_spec) = (detect::openkruise(), detect::kruise_rollout());
         let (ok, ro, crds) = join3(
-            detect::operator(&kube, &OPENKRUISE),
-            detect::operator(&kube, &KRUISE_ROLLOUT),
+            detect::operator(&kube, &ok_spec),
+            detect::operator(&kube, &ro_spec),
             detect::kruise_crds(&kube),
         )
         .await;
@@ -84,11 +86,19 @@ fn operator_line(s: &OperatorStatus) -> String {
             (Some(l), Some(ago)) => format!("leader {l}, renewed {ago}s ago"),
             _ => format!("{} available replicas", s.available_replicas),
         };
-        format!("{}: {version}, live in {} ({leader})", s.name, s.namespace)
+        format!(
+            "{}: {version}, {} in {} ({leader})",
+            s.name,
+            "live".green(),
+            s.namespace
+        )
     } else if s.installed {
         format!(
-            "{}: {version} installed in {} but not live (no fresh leader lease, {} available replicas)",
-            s.name, s.namespace, s.available_replicas
+            "{}: {version} installed in {} but {} (no fresh leader lease, {} available replicas)",
+            s.name,
+            s.namespace,
+            "not live".yellow(),
+            s.available_replicas
         )
     } else if s.leader.is_some() {
         format!(

@@ -418,10 +418,17 @@ pub fn api_code(e: &kube::Error) -> Option<u16> {
 
 /// Runs the built `kubectl-kruise` against the local cluster.
 pub fn kruise(args: &[&str]) -> std::process::Output {
+    kruise_env(args, &[])
+}
+
+/// Runs the built `kubectl-kruise` with extra environment variables.
+pub fn kruise_env(args: &[&str], env: &[(&str, &str)]) -> std::process::Output {
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_kubectl-kruise"))
         .args(args)
         .env("KUBECONFIG", kubeconfig_path())
         .env_remove("NO_COLOR")
+        .env_remove("CLICOLOR_FORCE")
+        .envs(env.iter().copied())
         .output()
         .expect("run kubectl-kruise");
     eprintln!(

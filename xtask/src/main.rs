@@ -2,7 +2,9 @@
 //!
 //!   cargo xtask cluster up|down|status [--dir DIR]   the local control plane (default target/cluster)
 //!   cargo xtask test [-- ARGS]                        build, cluster up, every test, cluster down
+//!   cargo xtask bench [cli]                           benchmarks that print figures
 
+mod bench;
 mod bins;
 mod cluster;
 mod pki;
@@ -25,6 +27,7 @@ tasks:
   cluster status [--dir DIR]  what runs, on which ports, where the logs are
   test [-- ARGS]              build, bring the cluster up, run every test (ARGS go to the
                               test binaries), bring it down again (also on failure)
+  bench [cli]                 benchmarks: print figures (wall time, memory, API requests)
 
 DIR defaults to target/cluster.";
 
@@ -84,6 +87,10 @@ fn run(args: &[String]) -> Result<ExitCode> {
             })
         }
         ["test", rest @ ..] => test(&root, rest),
+        ["bench", rest @ ..] => {
+            bench::run(&root, rest)?;
+            Ok(ExitCode::SUCCESS)
+        }
         ["help" | "--help" | "-h"] | [] => {
             println!("{USAGE}");
             Ok(ExitCode::SUCCESS)

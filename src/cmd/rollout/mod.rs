@@ -165,6 +165,7 @@ async fn mutate(global: &GlobalArgs, a: &MutateArgs, verb: Verb) -> Result<()> {
             };
             let outcome = guarded(
                 &api,
+                None,
                 &target,
                 &kube.server,
                 a.write.dry_run,
@@ -351,6 +352,7 @@ async fn undo(global: &GlobalArgs, a: &UndoArgs) -> Result<()> {
             let rev = deployment::revision_of(&rs).unwrap_or(0);
             let outcome = guarded(
                 &api,
+                Some(d),
                 &target,
                 &kube.server,
                 a.write.dry_run,

@@ -1,0 +1,246 @@
+//! `cargo xtask bench`: figures, not assertions.
+//!
+//! cli: wall time and peak RSS of the release binary for `--help` and `version --client`
+//! (median and max of N runs), and the API requests each command makes on a first run,
+//! counted in the API server's audit log (every run impersonates a unique user, so its requests
+//! are told apart), next to kubectl v1.34.4 making the same change with an empty cache.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::cluster::{self, State};
+use crate::{Result, fail, pki};
+
+pub fn run(root: &Path, what: &[&str]) -> Result<()> {
+    let all = what.is_empty();
+    if all || what.contains(&"cli") {
+        cli(root)?;
+    }
+    Ok(())
+}
+
+/// Runs `cmd` once; returns (wall time, peak RSS in KiB, exit status code).
+fn measure(cmd: &mut Command) -> Result<(Duration, i64, i32)> {
+    let start = Instant::now();
+    let child = cmd.stdout(Stdio::null()).stderr(Stdio::null()).spawn()?;
+    let pid = child.id() as i32;
+    let mut status = 0;
+    // SAFETY: zeroed rusage is a valid value; wait4 fills it for our own child.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    let r = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+    let wall = start.elapsed();
+    if r < 0 {
+        return Err(fail("wait4 failed"));
+    }
+    let code = if libc::WIFEXITED(status) {
+        libc::WEXITSTATUS(status)
+    } else {
+        -1
+    };
+    Ok((wall, usage.ru_maxrss, code))
+}
+
+fn release_binary(root: &Path) -> Result<PathBuf> {
+    let status = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+        .current_dir(root)
+        .args(["build", "--release", "--locked", "-p", "kubectl-kruise"])
+        .status()?;
+    if !status.success() {
+        return Err(fail("cargo build --release failed"));
+    }
+    Ok(root.join("target/release/kubectl-kruise"))
+}
+
+fn cli(root: &Path) -> Result<()> {
+    let bin = release_binary(root)?;
+    let size = std::fs::metadata(&bin)?.len();
+    println!(
+        "== cli: release binary {} ({:.1} MiB)",
+        bin.display(),
+        size as f64 / 1048576.0
+    );
+    const N: usize = 30;
+    println!(
+        "{:<28} {:>12} {:>12} {:>14}",
+        "COMMAND", "MEDIAN ms", "MAX ms", "PEAK RSS MiB"
+    );
+    for args in [vec!["--help"], vec!["version", "--client"]] {
+        let mut walls = vec![];
+        let mut rss = 0;
+        for _ in 0..N {
+            let (w, r, code) = measure(Command::new(&bin).args(&args).env_remove("KUBECONFIG"))?;
+            if code != 0 {
+                return Err(fail(format!("kubectl-kruise {args:?} exited {code}")));
+            }
+            walls.push(w);
+            rss = rss.max(r);
+        }
+        walls.sort();
+        println!(
+            "{:<28} {:>12.2} {:>12.2} {:>14.1}",
+            format!("kubectl-kruise {}", args.join(" ")),
+            walls[N / 2].as_secs_f64() * 1000.0,
+            walls[N - 1].as_secs_f64() * 1000.0,
+            rss as f64 / 1024.0
+        );
+    }
+
+    // API requests per command, on the local cluster.
+    let dir = root.join("target/cluster");
+    let (state, started) = match cluster::up(root, &dir)? {
+        cluster::Up::Started(s) => (s, true),
+        cluster::Up::AlreadyUp(s) => (s, false),
+    };
+    let result = count_requests(&bin, &state);
+    if started {
+        cluster::down(&dir)?;
+    }
+    result
+}
+
+fn count_requests(bin: &Path, state: &State) -> Result<()> {
+    let tag = pki::random_hex(4)?;
+    let ns = format!("bench-cli-{tag}");
+    let k = |args: &[&str]| cluster::kubectl(state, args);
+    k(&["create", "namespace", &ns])?;
+    let deploy = |name: &str| -> Result<()> {
+        k(&[
+            "-n",
+            &ns,
+            "create",
+            "deployment",
+            name,
+            "--image=nginx:1.26",
+            "--replicas=2",
+        ])?;
+        k(&[
+            "-n",
+            &ns,
+            "rollout",
+            "status",
+            &format!("deployment/{name}"),
+            "--timeout=60s",
+        ])?;
+        k(&[
+            "-n",
+            &ns,
+            "set",
+            "image",
+            &format!("deployment/{name}"),
+            "nginx=nginx:1.27",
+        ])?;
+        k(&[
+            "-n",
+            &ns,
+            "rollout",
+            "status",
+            &format!("deployment/{name}"),
+            "--timeout=60s",
+        ])?;
+        Ok(())
+    };
+    deploy("ours")?;
+    deploy("theirs")?;
+    let cache = std::env::temp_dir().join(format!("bench-kubectl-cache-{tag}"));
+
+    println!();
+    println!(
+        "== cli: API requests on a first run (audit log; kubectl v1.34.4 with an empty --cache-dir)"
+    );
+    println!(
+        "{:<22} {:>16} {:>10}  {}",
+        "COMMAND", "kubectl-kruise", "kubectl", "kubectl-kruise requests"
+    );
+    let steps: &[(&str, &[&str], bool)] = &[
+        ("version", &["version"], true),
+        ("rollout pause", &["rollout", "pause"], true),
+        ("rollout resume", &["rollout", "resume"], true),
+        ("rollout restart", &["rollout", "restart"], true),
+        (
+            "rollout status",
+            &["rollout", "status", "--watch=false"],
+            true,
+        ),
+        ("rollout history", &["rollout", "history"], true),
+        ("rollout undo", &["rollout", "undo"], true),
+    ];
+    for (label, args, _) in steps {
+        let target = |name: &str| -> Vec<String> {
+            let mut v: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+            if *label != "version" {
+                v.insert(
+                    if v.len() > 2 { 2 } else { v.len() },
+                    format!("deployment/{name}"),
+                );
+            }
+            v
+        };
+        let ours_user = format!("bench-{tag}-ours-{}", label.replace(' ', "-"));
+        let theirs_user = format!("bench-{tag}-kubectl-{}", label.replace(' ', "-"));
+        let mut ours = Command::new(bin);
+        ours.args([
+            "--as",
+            &ours_user,
+            "--as-group",
+            "system:masters",
+            "-n",
+            &ns,
+        ])
+        .args(target("ours"))
+        .env("KUBECONFIG", &state.kubeconfig);
+        measure(&mut ours)?;
+        let _ = std::fs::remove_dir_all(&cache);
+        let mut theirs = Command::new(&state.kubectl);
+        theirs
+            .args([
+                "--as",
+                &theirs_user,
+                "--as-group",
+                "system:masters",
+                "-n",
+                &ns,
+            ])
+            .arg(format!("--cache-dir={}", cache.display()))
+            .args(target("theirs"))
+            .env("KUBECONFIG", &state.kubeconfig);
+        measure(&mut theirs)?;
+        // Records are written as responses complete: give the last ones a moment.
+        std::thread::sleep(Duration::from_millis(700));
+        let o = requests_as(state, &ours_user)?;
+        let t = requests_as(state, &theirs_user)?;
+        println!(
+            "{:<22} {:>16} {:>10}  {}",
+            label,
+            o.len(),
+            t.len(),
+            o.join(", ")
+        );
+    }
+    let _ = std::fs::remove_dir_all(&cache);
+    k(&["delete", "namespace", &ns, "--wait=false"])?;
+    Ok(())
+}
+
+/// "VERB path" of each request made impersonating `user`, in order.
+fn requests_as(state: &State, user: &str) -> Result<Vec<String>> {
+    let text = std::fs::read_to_string(state.dir.join("logs/audit.log"))?;
+    let needle = format!("\"{user}\"");
+    let mut seen: BTreeMap<String, (usize, String)> = BTreeMap::new();
+    for line in text.lines().filter(|l| l.contains(&needle)) {
+        let v: serde_json::Value = serde_json::from_str(line)?;
+        if v["impersonatedUser"]["username"] != user {
+            continue;
+        }
+        let id = v["auditID"].as_str().unwrap_or_default().to_string();
+        let n = seen.len();
+        let uri = v["requestURI"].as_str().unwrap_or_default();
+        let path = uri.split('?').next().unwrap_or(uri);
+        seen.entry(id)
+            .or_insert((n, format!("{} {}", v["verb"].as_str().unwrap_or("?"), path)));
+    }
+    let mut out: Vec<(usize, String)> = seen.into_values().collect();
+    out.sort();
+    Ok(out.into_iter().map(|(_, s)| s).collect())
+}
