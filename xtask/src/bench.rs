@@ -150,23 +150,19 @@ fn count_requests(bin: &Path, state: &State) -> Result<()> {
         "== cli: API requests on a first run (audit log; kubectl v1.34.4 with an empty --cache-dir)"
     );
     println!(
-        "{:<22} {:>16} {:>10}  {}",
-        "COMMAND", "kubectl-kruise", "kubectl", "kubectl-kruise requests"
+        "{:<22} {:>16} {:>10}  kubectl-kruise requests",
+        "COMMAND", "kubectl-kruise", "kubectl"
     );
-    let steps: &[(&str, &[&str], bool)] = &[
-        ("version", &["version"], true),
-        ("rollout pause", &["rollout", "pause"], true),
-        ("rollout resume", &["rollout", "resume"], true),
-        ("rollout restart", &["rollout", "restart"], true),
-        (
-            "rollout status",
-            &["rollout", "status", "--watch=false"],
-            true,
-        ),
-        ("rollout history", &["rollout", "history"], true),
-        ("rollout undo", &["rollout", "undo"], true),
+    let steps: &[(&str, &[&str])] = &[
+        ("version", &["version"]),
+        ("rollout pause", &["rollout", "pause"]),
+        ("rollout resume", &["rollout", "resume"]),
+        ("rollout restart", &["rollout", "restart"]),
+        ("rollout status", &["rollout", "status", "--watch=false"]),
+        ("rollout history", &["rollout", "history"]),
+        ("rollout undo", &["rollout", "undo"]),
     ];
-    for (label, args, _) in steps {
+    for (label, args) in steps {
         let target = |name: &str| -> Vec<String> {
             let mut v: Vec<String> = args.iter().map(|s| s.to_string()).collect();
             if *label != "version" {
