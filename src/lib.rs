@@ -2,6 +2,7 @@
 //! See DESIGN.md in the shared notes for the layout: `cli` (clap definitions), `cmd` (what
 //! each command does), `client` (cluster access), `output` (printers).
 
+pub mod api;
 pub mod cli;
 pub mod client;
 pub mod cmd;

@@ -1,5 +1,6 @@
 //! The command tree (clap definitions only). What each command does lives in `crate::cmd`.
 
+pub mod crds;
 pub mod global;
 pub mod rollout;
 pub mod version;
@@ -35,4 +36,7 @@ pub enum Command {
     /// Manage the rollout of a workload: pause, resume, restart, status, history, undo
     #[command(subcommand)]
     Rollout(rollout::RolloutCommand),
+    /// Install, inspect and compare the Kruise CRDs (for clusters without the operator)
+    #[command(subcommand)]
+    Crds(crds::CrdsCommand),
 }

@@ -2,6 +2,7 @@
 //!
 //!   cargo xtask cluster up|down|status [--dir DIR]   the local control plane (default target/cluster)
 //!   cargo xtask test [-- ARGS]                        build, cluster up, every test, cluster down
+//!   cargo xtask gen                                   regenerate manifests/ from src/api
 //!   cargo xtask bench [cli]                           benchmarks that print figures
 
 mod bench;
@@ -27,6 +28,7 @@ tasks:
   cluster status [--dir DIR]  what runs, on which ports, where the logs are
   test [-- ARGS]              build, bring the cluster up, run every test (ARGS go to the
                               test binaries), bring it down again (also on failure)
+  gen                         regenerate manifests/ (the CRDs) from src/api
   bench [cli]                 benchmarks: print figures (wall time, memory, API requests)
 
 DIR defaults to target/cluster.";
@@ -87,6 +89,18 @@ fn run(args: &[String]) -> Result<ExitCode> {
             })
         }
         ["test", rest @ ..] => test(&root, rest),
+        ["gen"] => {
+            let status = cargo()
+                .current_dir(&root)
+                .args(["test", "--locked", "--test", "manifests"])
+                .env("KRUISE_UPDATE_MANIFESTS", "1")
+                .status()?;
+            Ok(if status.success() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            })
+        }
         ["bench", rest @ ..] => {
             bench::run(&root, rest)?;
             Ok(ExitCode::SUCCESS)

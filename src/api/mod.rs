@@ -1,0 +1,54 @@
+//! Rust types for the Kruise kinds this tool reads and writes, at their storage versions, and
+//! the CRDs generated from them (written to `manifests/`; a test fails when they drift).
+//!
+//! The CRDs serve without conversion webhooks, carry status (and scale) subresources and
+//! upstream's printer columns, and encode as CEL rules what upstream's validating webhooks
+//! refuse, so a cluster without the operator still refuses bad objects.
+
+pub mod cloneset;
+pub mod common;
+pub mod schema;
+
+use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
+use kube::CustomResourceExt;
+
+pub use cloneset::{CloneSet, CloneSetSpec, CloneSetStatus};
+
+/// The label our CRDs carry, so `crds status` can tell who installed a CRD.
+pub const MANAGED_BY: (&str, &str) = ("app.kubernetes.io/managed-by", "kubectl-kruise");
+
+/// Every CRD this tool installs, generated from the types.
+pub fn crds() -> Vec<CustomResourceDefinition> {
+    vec![finish(CloneSet::crd())]
+}
+
+fn finish(mut crd: CustomResourceDefinition) -> CustomResourceDefinition {
+    // As upstream's CRDs (the API server would default it anyway).
+    if crd.spec.names.list_kind.is_none() {
+        crd.spec.names.list_kind = Some(format!("{}List", crd.spec.names.kind));
+    }
+    crd.metadata
+        .labels
+        .get_or_insert_with(Default::default)
+        .insert(MANAGED_BY.0.to_string(), MANAGED_BY.1.to_string());
+    crd
+}
+
+/// A CRD as YAML, as written to `manifests/`.
+pub fn to_yaml(crd: &CustomResourceDefinition) -> String {
+    let v = serde_json::to_value(crd).expect("a CRD serialises");
+    serde_saphyr::to_string(&v).expect("a CRD renders as YAML")
+}
+
+/// The file name of a CRD in `manifests/` (`apps.kruise.io_clonesets.yaml`, like upstream).
+pub fn file_name(crd: &CustomResourceDefinition) -> String {
+    format!("{}_{}.yaml", crd.spec.group, crd.spec.names.plural)
+}
+
+/// All CRDs in one multi-document YAML (`manifests/crds.yaml`).
+pub fn all_in_one() -> String {
+    crds()
+        .iter()
+        .map(|c| format!("---\n{}", to_yaml(c)))
+        .collect::<String>()
+}

@@ -1,0 +1,44 @@
+use clap::{Args, Subcommand};
+
+use super::{OutputArgs, WriteArgs};
+
+#[derive(Subcommand, Debug)]
+pub enum CrdsCommand {
+    /// Install or update the Kruise CRDs this tool serves (server-side apply), and wait until
+    /// they are Established. CRDs installed by someone else (e.g. the OpenKruise chart) are left
+    /// alone unless --force
+    #[command(
+        after_help = "Examples:\n  kubectl kruise crds install\n  kubectl kruise crds install --dry-run=server\n  kubectl kruise crds install --force   # take over CRDs installed by an operator"
+    )]
+    Install(InstallArgs),
+    /// List the Kruise CRDs in the cluster: who installed them, versions, and whether they match ours
+    #[command(
+        after_help = "Examples:\n  kubectl kruise crds status\n  kubectl kruise crds status -o json"
+    )]
+    Status(StatusArgs),
+    /// Show how the cluster's Kruise CRDs differ from this tool's (exit 0: same, 1: different)
+    #[command(after_help = "Examples:\n  kubectl kruise crds diff")]
+    Diff,
+    /// Print this tool's CRDs as YAML (e.g. for GitOps: kubectl kruise crds print > crds.yaml)
+    Print,
+}
+
+#[derive(Args, Debug)]
+pub struct InstallArgs {
+    /// Replace CRDs installed by someone else (an operator's chart, another tool)
+    #[arg(long)]
+    pub force: bool,
+    /// How long to wait for the CRDs to be Established
+    #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = crate::cli::global::parse_duration)]
+    pub timeout: std::time::Duration,
+    #[command(flatten)]
+    pub write: WriteArgs,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+#[derive(Args, Debug)]
+pub struct StatusArgs {
+    #[command(flatten)]
+    pub output: OutputArgs,
+}

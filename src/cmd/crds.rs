@@ -1,0 +1,449 @@
+//! `kubectl kruise crds install|status|diff|print`: the Kruise CRDs for clusters without the
+//! operator. Ours carry `app.kubernetes.io/managed-by: kubectl-kruise`; a CRD without it was
+//! installed by someone else (the OpenKruise chart, kubectl apply of upstream's files) and is
+//! only replaced with `--force`.
+
+use std::time::Duration;
+
+use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
+use kube::ResourceExt;
+use kube::api::{Api, Patch, PatchParams};
+use kube::runtime::wait::{await_condition, conditions};
+use serde::Serialize;
+use serde_json::{Value, json};
+
+use crate::api::{self, MANAGED_BY};
+use crate::cli::crds::{CrdsCommand, InstallArgs, StatusArgs};
+use crate::cli::{DryRun, GlobalArgs, OutputFormat};
+use crate::client::detect::{crd_info, kruise_crds};
+use crate::client::{Kube, connect};
+use crate::error::{Error, Result, from_kube};
+use crate::output::{self, table::KubeTable};
+
+const RESOURCE: &str = "customresourcedefinition.apiextensions.k8s.io";
+
+pub async fn run(global: &GlobalArgs, cmd: &CrdsCommand) -> Result<()> {
+    match cmd {
+        CrdsCommand::Install(a) => install(global, a).await,
+        CrdsCommand::Status(a) => status(global, a).await,
+        CrdsCommand::Diff => diff(global).await,
+        CrdsCommand::Print => output::out(&api::all_in_one()),
+    }
+}
+
+fn ours(crd: &CustomResourceDefinition) -> bool {
+    crd.labels().get(MANAGED_BY.0).map(String::as_str) == Some(MANAGED_BY.1)
+}
+
+/// Who installed a CRD, as far as its metadata tells.
+pub fn installed_by(crd: &CustomResourceDefinition) -> String {
+    if ours(crd) {
+        return "kubectl-kruise".into();
+    }
+    let ann = crd.annotations();
+    if let Some(release) = ann.get("meta.helm.sh/release-name") {
+        let ns = ann
+            .get("meta.helm.sh/release-namespace")
+            .cloned()
+            .unwrap_or_default();
+        return format!("helm release {ns}/{release}");
+    }
+    if let Some(by) = crd.labels().get(MANAGED_BY.0) {
+        return by.clone();
+    }
+    let mut managers: Vec<String> = crd
+        .managed_fields()
+        .iter()
+        .filter_map(|m| m.manager.clone())
+        .collect();
+    managers.dedup();
+    if managers.is_empty() {
+        "unknown".into()
+    } else {
+        managers.join(",")
+    }
+}
+
+async fn install(global: &GlobalArgs, a: &InstallArgs) -> Result<()> {
+    if matches!(a.output.output, Some(OutputFormat::Wide)) {
+        return Err(Error::usage("crds install supports -o name, json and yaml"));
+    }
+    let wanted = api::crds();
+    if a.write.dry_run == DryRun::Client {
+        return match a.output.output {
+            Some(f @ (OutputFormat::Json | OutputFormat::Yaml)) => {
+                output::print_objects(&wanted, f)
+            }
+            _ => {
+                for c in &wanted {
+                    output::outln(&format!("{RESOURCE}/{} applied (dry run)", c.name_any()))?;
+                }
+                Ok(())
+            }
+        };
+    }
+    let kube = connect(global).await?;
+    let crds: Api<CustomResourceDefinition> = Api::all(kube.client.clone());
+    // Look first, write after: a refusal changes nothing.
+    let mut existing = Vec::new();
+    for c in &wanted {
+        let name = c.name_any();
+        let found = crds
+            .get_opt(&name)
+            .await
+            .map_err(|e| from_kube(e, &kube.server, None))?;
+        if let Some(f) = &found
+            && !ours(f)
+            && !a.force
+        {
+            return Err(Error::other(format!(
+                "{RESOURCE} \"{name}\" was installed by {}; leaving it alone (use --force to replace it with ours; `kubectl kruise crds diff` shows the differences)",
+                installed_by(f)
+            )));
+        }
+        existing.push(found);
+    }
+    let mut pp = PatchParams::apply(&a.write.field_manager).force();
+    pp.dry_run = a.write.dry_run == DryRun::Server;
+    let mut applied = Vec::new();
+    for (c, before) in wanted.iter().zip(existing) {
+        let name = c.name_any();
+        let mut body = serde_json::to_value(c).map_err(|e| Error::other(e.to_string()))?;
+        body["apiVersion"] = json!("apiextensions.k8s.io/v1");
+        body["kind"] = json!("CustomResourceDefinition");
+        let after = crds
+            .patch(&name, &pp, &Patch::Apply(body))
+            .await
+            .map_err(|e| from_kube(e, &kube.server, None))?;
+        let verb = match &before {
+            None => "created",
+            Some(b) if b.resource_version() == after.resource_version() => "unchanged",
+            Some(_) => "configured",
+        };
+        let suffix = if pp.dry_run { " (server dry run)" } else { "" };
+        match a.output.output {
+            Some(OutputFormat::Name) => output::outln(&format!("{RESOURCE}/{name}"))?,
+            Some(_) => {}
+            None => output::outln(&format!("{RESOURCE}/{name} {verb}{suffix}"))?,
+        }
+        applied.push(after);
+    }
+    if let Some(f @ (OutputFormat::Json | OutputFormat::Yaml)) = a.output.output {
+        output::print_objects(&applied, f)?;
+    }
+    if !pp.dry_run {
+        wait_established(&kube, &crds, &wanted, a.timeout).await?;
+    }
+    Ok(())
+}
+
+async fn wait_established(
+    kube: &Kube,
+    crds: &Api<CustomResourceDefinition>,
+    wanted: &[CustomResourceDefinition],
+    timeout: Duration,
+) -> Result<()> {
+    for c in wanted {
+        let name = c.name_any();
+        match tokio::time::timeout(
+            timeout,
+            await_condition(crds.clone(), &name, conditions::is_crd_established()),
+        )
+        .await
+        {
+            Ok(Ok(_)) => {}
+            Ok(Err(e)) => {
+                return Err(Error::other(format!(
+                    "watching {RESOURCE} \"{name}\" on {}: {e}",
+                    kube.server
+                )));
+            }
+            Err(_) => {
+                return Err(Error::Timeout(format!(
+                    "{RESOURCE} \"{name}\" was not Established within {}s; see `kubectl describe crd {name}`",
+                    timeout.as_secs()
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Row {
+    name: String,
+    installed: bool,
+    installed_by: Option<String>,
+    served_versions: Vec<String>,
+    storage_version: Option<String>,
+    established: bool,
+    /// Whether the cluster's CRD equals ours (None: we do not ship this CRD).
+    matches_ours: Option<bool>,
+}
+
+async fn status(global: &GlobalArgs, a: &StatusArgs) -> Result<()> {
+    let kube = connect(global).await?;
+    let crds: Api<CustomResourceDefinition> = Api::all(kube.client.clone());
+    let infos = kruise_crds(&kube).await?;
+    let wanted = api::crds();
+    let mut rows = Vec::new();
+    let mut names: Vec<String> = infos.iter().map(|i| i.name.clone()).collect();
+    for w in &wanted {
+        if !names.contains(&w.name_any()) {
+            names.push(w.name_any());
+        }
+    }
+    names.sort();
+    for name in names {
+        let ours_crd = wanted.iter().find(|w| w.name_any() == name);
+        let live = if infos.iter().any(|i| i.name == name) {
+            crds.get_opt(&name)
+                .await
+                .map_err(|e| from_kube(e, &kube.server, None))?
+        } else {
+            None
+        };
+        let row = match &live {
+            Some(c) => {
+                let i = crd_info(c);
+                Row {
+                    name: name.clone(),
+                    installed: true,
+                    installed_by: Some(installed_by(c)),
+                    served_versions: i.served_versions,
+                    storage_version: Some(i.storage_version),
+                    established: i.established,
+                    matches_ours: ours_crd.map(|o| differences(o, c).is_empty()),
+                }
+            }
+            None => Row {
+                name: name.clone(),
+                installed: false,
+                installed_by: None,
+                served_versions: vec![],
+                storage_version: None,
+                established: false,
+                matches_ours: ours_crd.map(|_| false),
+            },
+        };
+        rows.push(row);
+    }
+    match a.output.output {
+        Some(f @ (OutputFormat::Json | OutputFormat::Yaml)) => output::print_value(&rows, f),
+        Some(OutputFormat::Name) => {
+            for r in rows.iter().filter(|r| r.installed) {
+                output::outln(&format!("{RESOURCE}/{}", r.name))?;
+            }
+            Ok(())
+        }
+        _ => {
+            let mut t = KubeTable::new(
+                &[
+                    "name",
+                    "installed by",
+                    "served",
+                    "storage",
+                    "established",
+                    "matches ours",
+                ],
+                !a.output.no_headers,
+            );
+            for r in rows {
+                t.row([
+                    r.name,
+                    r.installed_by.unwrap_or_else(|| "<not installed>".into()),
+                    if r.served_versions.is_empty() {
+                        "-".into()
+                    } else {
+                        r.served_versions.join(",")
+                    },
+                    r.storage_version.unwrap_or_else(|| "-".into()),
+                    if r.established {
+                        "True".into()
+                    } else {
+                        "False".into()
+                    },
+                    match r.matches_ours {
+                        Some(true) => "yes".into(),
+                        Some(false) => "no".into(),
+                        None => "-".into(),
+                    },
+                ]);
+            }
+            output::out(&t.render())
+        }
+    }
+}
+
+async fn diff(global: &GlobalArgs) -> Result<()> {
+    let kube = connect(global).await?;
+    let crds: Api<CustomResourceDefinition> = Api::all(kube.client.clone());
+    let mut any = false;
+    for w in api::crds() {
+        let name = w.name_any();
+        let live = crds
+            .get_opt(&name)
+            .await
+            .map_err(|e| from_kube(e, &kube.server, None))?;
+        match live {
+            None => {
+                any = true;
+                output::outln(&format!(
+                    "{name}: not installed (`kubectl kruise crds install` installs it)"
+                ))?;
+            }
+            Some(c) => {
+                let d = differences(&w, &c);
+                if d.is_empty() {
+                    output::outln(&format!("{name}: same as ours"))?;
+                } else {
+                    any = true;
+                    output::outln(&format!(
+                        "{name}: {} differences (- ours, + cluster, installed by {})",
+                        d.len(),
+                        installed_by(&c)
+                    ))?;
+                    for line in d {
+                        output::outln(&format!("  {line}"))?;
+                    }
+                }
+            }
+        }
+    }
+    if any {
+        // As `kubectl diff`: exit 1 when there are differences.
+        Err(Error::Reported(1))
+    } else {
+        Ok(())
+    }
+}
+
+/// The CRD spec as the API server stores it: defaults filled in, so equal CRDs compare equal.
+fn normalised_spec(c: &CustomResourceDefinition) -> Value {
+    let mut spec = serde_json::to_value(&c.spec).unwrap_or(Value::Null);
+    if spec.get("conversion").is_none_or(Value::is_null) {
+        spec["conversion"] = json!({"strategy": "None"});
+    }
+    if let Some(obj) = spec.as_object_mut()
+        && obj.get("preserveUnknownFields") == Some(&Value::Bool(false))
+    {
+        obj.remove("preserveUnknownFields");
+    }
+    let mut labels = serde_json::to_value(c.labels()).unwrap_or(Value::Null);
+    if labels.as_object().is_some_and(|m| m.is_empty()) {
+        labels = Value::Null;
+    }
+    json!({"labels": labels, "spec": spec})
+}
+
+/// Differences between our CRD and the cluster's, one line per path.
+pub fn differences(
+    ours: &CustomResourceDefinition,
+    theirs: &CustomResourceDefinition,
+) -> Vec<String> {
+    let mut out = Vec::new();
+    json_diff(
+        &normalised_spec(ours),
+        &normalised_spec(theirs),
+        "",
+        &mut out,
+    );
+    out
+}
+
+fn short(v: &Value) -> String {
+    let s = v.to_string();
+    if s.len() > 120 {
+        format!(
+            "{}…",
+            &s[..s.char_indices().nth(117).map(|(i, _)| i).unwrap_or(s.len())]
+        )
+    } else {
+        s
+    }
+}
+
+/// A structural diff: `- path: ours`, `+ path: theirs`, `~ path: ours -> theirs`.
+pub fn json_diff(a: &Value, b: &Value, path: &str, out: &mut Vec<String>) {
+    match (a, b) {
+        (Value::Object(x), Value::Object(y)) => {
+            let mut keys: Vec<&String> = x.keys().chain(y.keys()).collect();
+            keys.sort();
+            keys.dedup();
+            for k in keys {
+                let p = if path.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{path}.{k}")
+                };
+                match (x.get(k), y.get(k)) {
+                    (Some(va), Some(vb)) => json_diff(va, vb, &p, out),
+                    (Some(va), None) if !va.is_null() => out.push(format!("- {p}: {}", short(va))),
+                    (None, Some(vb)) if !vb.is_null() => out.push(format!("+ {p}: {}", short(vb))),
+                    _ => {}
+                }
+            }
+        }
+        (Value::Array(x), Value::Array(y)) if x.len() == y.len() => {
+            for (i, (va, vb)) in x.iter().zip(y).enumerate() {
+                json_diff(va, vb, &format!("{path}[{i}]"), out);
+            }
+        }
+        _ if a == b => {}
+        _ => out.push(format!("~ {path}: {} -> {}", short(a), short(b))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn structural_diff() {
+        let a = json!({"x": 1, "y": {"z": [1, 2]}, "only_a": true, "n": null});
+        let b = json!({"x": 2, "y": {"z": [1, 3]}, "only_b": "s"});
+        let mut out = vec![];
+        json_diff(&a, &b, "", &mut out);
+        assert_eq!(
+            out,
+            vec![
+                "- only_a: true",
+                "+ only_b: \"s\"",
+                "~ x: 1 -> 2",
+                "~ y.z[1]: 2 -> 3"
+            ]
+        );
+        let mut none = vec![];
+        json_diff(&a, &a, "", &mut none);
+        assert!(none.is_empty());
+    }
+
+    #[test]
+    fn our_crds_equal_themselves_after_server_defaults() {
+        for c in api::crds() {
+            let mut stored = c.clone();
+            stored.spec.conversion =
+                Some(serde_json::from_value(json!({"strategy": "None"})).unwrap());
+            assert!(
+                differences(&c, &stored).is_empty(),
+                "{:?}",
+                differences(&c, &stored)
+            );
+            assert!(ours(&c));
+            assert_eq!(installed_by(&c), "kubectl-kruise");
+        }
+    }
+
+    #[test]
+    fn who_installed_it() {
+        let helm: CustomResourceDefinition = serde_json::from_value(json!({
+            "metadata": {"name": "clonesets.apps.kruise.io", "annotations": {
+                "meta.helm.sh/release-name": "kruise", "meta.helm.sh/release-namespace": "kruise-system"}},
+            "spec": {"group": "apps.kruise.io", "names": {"kind": "CloneSet", "plural": "clonesets"}, "scope": "Namespaced", "versions": []}
+        }))
+        .unwrap();
+        assert_eq!(installed_by(&helm), "helm release kruise-system/kruise");
+        assert!(!ours(&helm));
+    }
+}
