@@ -11,7 +11,16 @@ use kubectl_kruise::api::CloneSet;
 use serde_json::{Value, json};
 use support::{TestNs, kruise, kubectl, ok, stderr};
 
-fn install() {
+/// Tests in this file install CRDs concurrently; the takeover test briefly makes our CRD look
+/// foreign, so installs take this lock.
+static INSTALL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+async fn install() {
+    let _guard = INSTALL.lock().await;
+    install_locked();
+}
+
+fn install_locked() {
     let out = ok(kruise(&["crds", "install"]));
     for line in out.lines() {
         assert!(
@@ -59,7 +68,8 @@ fn content(v: &Value) -> Value {
 
 #[tokio::test]
 async fn install_twice_is_a_no_op_and_server_dry_run_changes_nothing() {
-    install();
+    let _guard = INSTALL.lock().await;
+    install_locked();
     let client = support::client_as("crds-install").await;
     let crds: Api<CustomResourceDefinition> = Api::all(client.clone());
     let before = crds.get("clonesets.apps.kruise.io").await.unwrap();
@@ -105,7 +115,7 @@ async fn install_twice_is_a_no_op_and_server_dry_run_changes_nothing() {
 
 #[tokio::test]
 async fn seed_clonesets_are_accepted_and_round_trip_without_losing_a_field() {
-    install();
+    install().await;
     let client = support::client_as("crds-seeds").await;
     let ns = TestNs::new(&client, "seeds").await;
     let raw = clonesets_dynamic(&client, &ns.name);
@@ -164,7 +174,7 @@ async fn seed_clonesets_are_accepted_and_round_trip_without_losing_a_field() {
 
 #[tokio::test]
 async fn kubectl_get_and_scale_work_with_our_crd() {
-    install();
+    install().await;
     let client = support::client_as("crds-kubectl").await;
     let ns = TestNs::new(&client, "kubectl").await;
     let raw = clonesets_dynamic(&client, &ns.name);
@@ -213,7 +223,7 @@ async fn kubectl_get_and_scale_work_with_our_crd() {
 
 #[tokio::test]
 async fn bad_clonesets_are_refused_by_the_crd_alone() {
-    install();
+    install().await;
     let client = support::client_as("crds-bad").await;
     let ns = TestNs::new(&client, "bad-cs").await;
     let raw = clonesets_dynamic(&client, &ns.name);
@@ -305,6 +315,63 @@ async fn bad_clonesets_are_refused_by_the_crd_alone() {
             .items
             .iter()
             .all(|o| o.name_any().starts_with("ok-"))
+    );
+}
+
+#[tokio::test]
+async fn a_crd_installed_by_someone_else_is_only_replaced_with_force() {
+    let _guard = INSTALL.lock().await;
+    install_locked();
+    let client = support::client_as("crds-force").await;
+    let crds: Api<CustomResourceDefinition> = Api::all(client.clone());
+    // Make the CRD look installed by the OpenKruise chart.
+    let helm = json!({"metadata": {
+        "labels": {"app.kubernetes.io/managed-by": "Helm"},
+        "annotations": {"meta.helm.sh/release-name": "kruise", "meta.helm.sh/release-namespace": "kruise-system"}
+    }});
+    crds.patch(
+        "clonesets.apps.kruise.io",
+        &kube::api::PatchParams::default(),
+        &kube::api::Patch::Merge(helm),
+    )
+    .await
+    .unwrap();
+    let before = crds
+        .get("clonesets.apps.kruise.io")
+        .await
+        .unwrap()
+        .resource_version();
+
+    let out = kruise(&["crds", "install"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(
+        err.contains("was installed by helm release kruise-system/kruise")
+            && err.contains("--force"),
+        "{err}"
+    );
+    assert_eq!(
+        crds.get("clonesets.apps.kruise.io")
+            .await
+            .unwrap()
+            .resource_version(),
+        before,
+        "nothing changed"
+    );
+    let status = ok(kruise(&["crds", "status"]));
+    assert!(
+        status.contains("helm release kruise-system/kruise"),
+        "{status}"
+    );
+
+    let out = ok(kruise(&["crds", "install", "--force"]));
+    assert!(out.contains("clonesets.apps.kruise.io configured"), "{out}");
+    let crd = crds.get("clonesets.apps.kruise.io").await.unwrap();
+    assert_eq!(
+        crd.labels()
+            .get("app.kubernetes.io/managed-by")
+            .map(String::as_str),
+        Some("kubectl-kruise")
     );
 }
 
