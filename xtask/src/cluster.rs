@@ -259,7 +259,7 @@ fn start(root: &Path, dir: &Path, bins: &bins::Bins) -> Result<State> {
         [],
     )?;
 
-    kubectl_stdin(&state, &["apply", "-f", "-"], NODES)?;
+    kubectl_stdin(&state, &["apply", "-f", "-"], &nodes_manifest())?;
     wait_for("3 Ready nodes", Duration::from_secs(60), &state, || {
         kubectl(
             &state,
@@ -619,26 +619,21 @@ leaderElection:
   leaderElect: false
 "#;
 
-const NODES: &str = r#"
-apiVersion: v1
-kind: List
-items:
-- apiVersion: v1
+/// The fake nodes: 3 over 2 zones, all managed by kwok (annotation `kwok.x-k8s.io/node: fake`).
+fn nodes_manifest() -> String {
+    let items: Vec<String> = [("kwok-node-0", "zone-a"), ("kwok-node-1", "zone-b"), ("kwok-node-2", "zone-a")]
+        .iter()
+        .map(|(name, zone)| {
+            format!(
+                r#"- apiVersion: v1
   kind: Node
   metadata:
-    name: kwok-node-0
-    annotations: {kwok.x-k8s.io/node: fake}
-    labels: {type: kwok, kubernetes.io/hostname: kwok-node-0, kubernetes.io/os: linux, kubernetes.io/arch: amd64, topology.kubernetes.io/region: local, topology.kubernetes.io/zone: zone-a}
-- apiVersion: v1
-  kind: Node
-  metadata:
-    name: kwok-node-1
-    annotations: {kwok.x-k8s.io/node: fake}
-    labels: {type: kwok, kubernetes.io/hostname: kwok-node-1, kubernetes.io/os: linux, kubernetes.io/arch: amd64, topology.kubernetes.io/region: local, topology.kubernetes.io/zone: zone-b}
-- apiVersion: v1
-  kind: Node
-  metadata:
-    name: kwok-node-2
-    annotations: {kwok.x-k8s.io/node: fake}
-    labels: {type: kwok, kubernetes.io/hostname: kwok-node-2, kubernetes.io/os: linux, kubernetes.io/arch: amd64, topology.kubernetes.io/region: local, topology.kubernetes.io/zone: zone-a}
-"#;
+    name: {name}
+    annotations: {{kwok.x-k8s.io/node: fake}}
+    labels: {{type: kwok, kubernetes.io/hostname: {name}, kubernetes.io/os: linux, kubernetes.io/arch: amd64, topology.kubernetes.io/region: local, topology.kubernetes.io/zone: {zone}}}
+"#
+            )
+        })
+        .collect();
+    format!("apiVersion: v1\nkind: List\nitems:\n{}", items.concat())
+}

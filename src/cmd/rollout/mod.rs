@@ -63,6 +63,26 @@ async fn names(kube: &Kube, sel: Selection) -> Result<Vec<(Kind, String)>> {
     }
 }
 
+/// The common start of every subcommand: check the arguments (before any request), connect,
+/// and list the targets.
+async fn prepare(
+    global: &GlobalArgs,
+    target: &Resources,
+    command: &str,
+    output: Option<&OutputArgs>,
+) -> Result<(Kube, Vec<(Kind, String)>)> {
+    let sel = selection(target, command)?;
+    if let Some(o) = output {
+        check_output(
+            o,
+            &[OutputFormat::Json, OutputFormat::Yaml, OutputFormat::Name],
+        )?;
+    }
+    let kube = connect(global).await?;
+    let targets = names(&kube, sel).await?;
+    Ok((kube, targets))
+}
+
 fn check_output(o: &OutputArgs, allowed: &[OutputFormat]) -> Result<()> {
     match o.output {
         Some(f) if !allowed.contains(&f) => Err(Error::usage(format!(
@@ -144,13 +164,7 @@ async fn mutate(global: &GlobalArgs, a: &MutateArgs, verb: Verb) -> Result<()> {
             Verb::Restart => "restart",
         }
     );
-    let sel = selection(&a.target, &cmd)?;
-    check_output(
-        &a.output,
-        &[OutputFormat::Json, OutputFormat::Yaml, OutputFormat::Name],
-    )?;
-    let kube = connect(global).await?;
-    let targets = names(&kube, sel).await?;
+    let (kube, targets) = prepare(global, &a.target, &cmd, Some(&a.output)).await?;
     let now = now_rfc3339();
     for_each(targets, |kind, name| {
         let kube = kube.clone();
@@ -250,13 +264,7 @@ async fn get_deployment(kube: &Kube, kind: Kind, name: &str) -> Result<Deploymen
 }
 
 async fn history(global: &GlobalArgs, a: &HistoryArgs) -> Result<()> {
-    let sel = selection(&a.target, "rollout history")?;
-    check_output(
-        &a.output,
-        &[OutputFormat::Json, OutputFormat::Yaml, OutputFormat::Name],
-    )?;
-    let kube = connect(global).await?;
-    let targets = names(&kube, sel).await?;
+    let (kube, targets) = prepare(global, &a.target, "rollout history", Some(&a.output)).await?;
     for_each(targets, |kind, name| {
         let kube = kube.clone();
         async move {
@@ -329,13 +337,7 @@ async fn undo(global: &GlobalArgs, a: &UndoArgs) -> Result<()> {
             a.to_revision
         )));
     }
-    let sel = selection(&a.target, "rollout undo")?;
-    check_output(
-        &a.output,
-        &[OutputFormat::Json, OutputFormat::Yaml, OutputFormat::Name],
-    )?;
-    let kube = connect(global).await?;
-    let targets = names(&kube, sel).await?;
+    let (kube, targets) = prepare(global, &a.target, "rollout undo", Some(&a.output)).await?;
     for_each(targets, |kind, name| {
         let kube = kube.clone();
         async move {
@@ -384,9 +386,7 @@ async fn undo(global: &GlobalArgs, a: &UndoArgs) -> Result<()> {
 }
 
 async fn status(global: &GlobalArgs, a: &StatusArgs) -> Result<()> {
-    let sel = selection(&a.target, "rollout status")?;
-    let kube = connect(global).await?;
-    let targets = names(&kube, sel).await?;
+    let (kube, targets) = prepare(global, &a.target, "rollout status", None).await?;
     for (kind, name) in targets {
         watch_status(&kube, kind, &name, a).await?;
     }
