@@ -7,7 +7,7 @@ mod support;
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
 use kube::api::{Api, DynamicObject, PostParams};
 use kube::{Client, ResourceExt};
-use kubectl_kruise::api::CloneSet;
+use kubectl_kruise::api::{CloneSet, NodePodProbe, PodProbeMarker};
 use serde_json::{Value, json};
 use support::{TestNs, kruise, kubectl, ok, stderr};
 
@@ -33,20 +33,55 @@ fn install_locked() {
 }
 
 fn seed(n: u32) -> Value {
-    let path = format!(
-        "{}/tests/fixtures/seed-000/0{n}-ok.yaml",
-        env!("CARGO_MANIFEST_DIR")
-    );
+    fixture(&format!("seed-000/0{n}-ok.yaml"))
+}
+
+/// A fixture from tests/fixtures, without its namespace (each test runs in its own).
+fn fixture(name: &str) -> Value {
+    let path = format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"));
     let text = std::fs::read_to_string(&path).unwrap();
     let mut v: Value = serde_saphyr::from_str(&text).unwrap_or_else(|e| panic!("{path}: {e}"));
-    // The seeds name namespace "default"; each test runs in its own.
-    v["metadata"].as_object_mut().unwrap().remove("namespace");
+    if let Some(m) = v["metadata"].as_object_mut() {
+        m.remove("namespace");
+    }
     v
 }
 
 fn clonesets_dynamic(client: &Client, ns: &str) -> Api<DynamicObject> {
     let ar = kubectl_kruise::client::kinds::CLONESET.api_resource();
     Api::namespaced_with(client.clone(), ns, &ar)
+}
+
+/// Creates `obj` as sent (untyped), reads it back through the type `K`, checks that
+/// re-serialising loses nothing, writes it back through `K` and checks nothing changed.
+async fn round_trip<K>(raw: &Api<DynamicObject>, typed: &Api<K>, obj: Value, what: &str)
+where
+    K: kube::Resource + Clone + serde::de::DeserializeOwned + serde::Serialize + std::fmt::Debug,
+{
+    let name = obj["metadata"]["name"].as_str().unwrap().to_string();
+    let created: DynamicObject = raw
+        .create(
+            &PostParams::default(),
+            &serde_json::from_value(obj).unwrap(),
+        )
+        .await
+        .unwrap_or_else(|e| panic!("{what} refused: {e}"));
+    let stored = serde_json::to_value(&created).unwrap();
+    let typed_obj = typed.get(&name).await.unwrap();
+    assert_eq!(
+        content(&serde_json::to_value(&typed_obj).unwrap()),
+        content(&stored),
+        "{what}: typed round trip"
+    );
+    let replaced = typed
+        .replace(&name, &PostParams::default(), &typed_obj)
+        .await
+        .unwrap();
+    assert_eq!(
+        content(&serde_json::to_value(&replaced).unwrap()),
+        content(&stored),
+        "{what}: write back"
+    );
 }
 
 /// The object without the fields the server owns, for comparisons.
@@ -86,9 +121,11 @@ async fn install_twice_is_a_no_op_and_server_dry_run_changes_nothing() {
     );
     let out = ok(kruise(&["crds", "install"]));
     assert_eq!(
-        out.trim(),
-        "customresourcedefinition.apiextensions.k8s.io/clonesets.apps.kruise.io unchanged"
+        out.lines().count(),
+        kubectl_kruise::api::crds().len(),
+        "{out}"
     );
+    assert!(out.lines().all(|l| l.ends_with(" unchanged")), "{out}");
     let out = ok(kruise(&["crds", "install", "--dry-run=server"]));
     assert!(out.contains("(server dry run)"), "{out}");
     let after = crds.get("clonesets.apps.kruise.io").await.unwrap();
@@ -122,34 +159,8 @@ async fn seed_clonesets_are_accepted_and_round_trip_without_losing_a_field() {
     let typed: Api<CloneSet> = ns.api();
     for n in 1..=5 {
         let mut obj = seed(n);
-        let name = format!("nginxweb{n}");
-        obj["metadata"]["name"] = json!(name);
-        let created: DynamicObject = raw
-            .create(
-                &PostParams::default(),
-                &serde_json::from_value(obj.clone()).unwrap(),
-            )
-            .await
-            .unwrap_or_else(|e| panic!("seed 0{n}-ok.yaml refused: {e}"));
-        let stored = serde_json::to_value(&created).unwrap();
-        // Read back through our types: every field the server stored survives re-serialisation.
-        let cs = typed.get(&name).await.unwrap();
-        let again = serde_json::to_value(&cs).unwrap();
-        assert_eq!(
-            content(&again),
-            content(&stored),
-            "seed 0{n}: typed round trip"
-        );
-        // And written again through our types, the stored object is unchanged.
-        let replaced = typed
-            .replace(&name, &PostParams::default(), &cs)
-            .await
-            .unwrap();
-        assert_eq!(
-            content(&serde_json::to_value(&replaced).unwrap()),
-            content(&stored),
-            "seed 0{n}: write back"
-        );
+        obj["metadata"]["name"] = json!(format!("nginxweb{n}"));
+        round_trip(&raw, &typed, obj, &format!("seed 000 0{n}-ok.yaml")).await;
     }
     // Fields the typed pod view does not know are kept in the template.
     let mut obj = seed(1);
@@ -373,6 +384,106 @@ async fn a_crd_installed_by_someone_else_is_only_replaced_with_force() {
             .map(String::as_str),
         Some("kubectl-kruise")
     );
+}
+
+#[tokio::test]
+async fn probe_markers_and_node_probes_round_trip_and_bad_ones_are_refused() {
+    install().await;
+    let client = support::client_as("crds-probes").await;
+    let ns = TestNs::new(&client, "probes").await;
+    let ppm_ar = kubectl_kruise::client::kinds::resolve("podprobemarkers")
+        .unwrap()
+        .api_resource();
+    let raw: Api<DynamicObject> = Api::namespaced_with(client.clone(), &ns.name, &ppm_ar);
+    let typed: Api<PodProbeMarker> = ns.api();
+    let seed = fixture("seed-001/podprobemarker.yaml");
+    let obj = seed.clone();
+    round_trip(&raw, &typed, obj.clone(), "seed 001 PodProbeMarker").await;
+
+    // What upstream's webhook refuses, the CRD refuses.
+    let cases = [
+        (
+            "reserved condition",
+            json!({"podConditionType": "Ready"}),
+            "must not be one of the conditions",
+        ),
+        (
+            "neither condition nor policy",
+            json!({"podConditionType": null, "markerPolicy": null}),
+            "needs a podConditionType or a markerPolicy",
+        ),
+        (
+            "policy without marks",
+            json!({"markerPolicy": [{"state": "Succeeded"}]}),
+            "must set labels or annotations",
+        ),
+        (
+            "state twice",
+            json!({"markerPolicy": [{"state": "Failed", "labels": {"a": "1"}}, {"state": "Failed", "labels": {"a": "2"}}]}),
+            "Duplicate value",
+        ),
+        (
+            "unknown state",
+            json!({"markerPolicy": [{"state": "Maybe", "labels": {"a": "1"}}]}),
+            "Unsupported value",
+        ),
+    ];
+    for (i, (what, patch, message)) in cases.into_iter().enumerate() {
+        let mut v = obj.clone();
+        v["metadata"]["name"] = json!(format!("bad-{i}"));
+        json_patch::merge(&mut v["spec"]["probes"][0], &patch);
+        let err = raw
+            .create(&PostParams::default(), &serde_json::from_value(v).unwrap())
+            .await
+            .expect_err(what);
+        assert_eq!(support::api_code(&err), Some(422), "{what}: {err}");
+        assert!(
+            err.to_string().contains(message),
+            "{what}: expected {message:?} in {err}"
+        );
+    }
+    let mut v = obj.clone();
+    v["metadata"]["name"] = json!("game.probe");
+    let err = raw
+        .create(&PostParams::default(), &serde_json::from_value(v).unwrap())
+        .await
+        .expect_err("dotted name");
+    assert!(
+        err.to_string()
+            .contains("may only contain letters, digits and '-'"),
+        "{err}"
+    );
+    let mut v = obj.clone();
+    v["metadata"]["name"] = json!("two-probes");
+    let second = v["spec"]["probes"][0].clone();
+    v["spec"]["probes"].as_array_mut().unwrap().push(second);
+    let err = raw
+        .create(&PostParams::default(), &serde_json::from_value(v).unwrap())
+        .await
+        .expect_err("probe named twice");
+    assert!(err.to_string().contains("Duplicate value"), "{err}");
+
+    // A NodePodProbe as the controller and the node agent write it (capital "IP" key).
+    let npp_ar = kubectl_kruise::client::kinds::resolve("nodepodprobes")
+        .unwrap()
+        .api_resource();
+    let raw_npp: Api<DynamicObject> = Api::all_with(client.clone(), &npp_ar);
+    let typed_npp: Api<NodePodProbe> = Api::all(client.clone());
+    let node = format!("node-{}", support::random_suffix());
+    let npp = json!({
+        "apiVersion": "apps.kruise.io/v1alpha1", "kind": "NodePodProbe",
+        "metadata": {"name": node},
+        "spec": {"podProbes": [{"name": "game-server-0", "namespace": ns.name, "uid": "u-1", "IP": "10.244.0.7",
+            "probes": [{"name": "game-server-probe#Idle", "containerName": "game-server",
+                        "probe": {"exec": {"command": ["/home/game/idle.sh"]}, "periodSeconds": 10}}]}]}
+    });
+    round_trip(&raw_npp, &typed_npp, npp, "NodePodProbe").await;
+    let got = typed_npp.get(&node).await.unwrap();
+    assert_eq!(
+        got.spec.pod_probes.as_ref().unwrap()[0].ip.as_deref(),
+        Some("10.244.0.7")
+    );
+    raw_npp.delete(&node, &Default::default()).await.unwrap();
 }
 
 #[test]

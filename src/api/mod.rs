@@ -7,19 +7,54 @@
 
 pub mod cloneset;
 pub mod common;
+pub mod probe;
 pub mod schema;
 
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
 use kube::CustomResourceExt;
 
 pub use cloneset::{CloneSet, CloneSetSpec, CloneSetStatus};
+pub use probe::{NodePodProbe, PodProbeMarker};
 
 /// The label our CRDs carry, so `crds status` can tell who installed a CRD.
 pub const MANAGED_BY: (&str, &str) = ("app.kubernetes.io/managed-by", "kubectl-kruise");
 
 /// Every CRD this tool installs, generated from the types.
 pub fn crds() -> Vec<CustomResourceDefinition> {
-    vec![finish(CloneSet::crd())]
+    vec![
+        finish(CloneSet::crd()),
+        finish(NodePodProbe::crd()),
+        finish(with_root_rule(
+            PodProbeMarker::crd(),
+            "self.metadata.name.matches('^[a-zA-Z0-9-]+$')",
+            "metadata.name may only contain letters, digits and '-'",
+        )),
+    ]
+}
+
+/// Adds a CEL rule at the root of every version's schema (where `self.metadata.name` is
+/// visible); derived types only reach `spec` and below.
+fn with_root_rule(
+    mut crd: CustomResourceDefinition,
+    rule: &str,
+    message: &str,
+) -> CustomResourceDefinition {
+    for v in &mut crd.spec.versions {
+        if let Some(schema) = v
+            .schema
+            .as_mut()
+            .and_then(|s| s.open_api_v3_schema.as_mut())
+        {
+            schema
+                .x_kubernetes_validations
+                .get_or_insert_with(Vec::new)
+                .push(
+                    serde_json::from_value(serde_json::json!({"rule": rule, "message": message}))
+                        .expect("a validation rule"),
+                );
+        }
+    }
+    crd
 }
 
 fn finish(mut crd: CustomResourceDefinition) -> CustomResourceDefinition {
