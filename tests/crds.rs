@@ -52,6 +52,22 @@ fn clonesets_dynamic(client: &Client, ns: &str) -> Api<DynamicObject> {
     Api::namespaced_with(client.clone(), ns, &ar)
 }
 
+/// Creates `obj` and asserts the API server refuses it (422) with `message` in the error.
+async fn assert_refused(raw: &Api<DynamicObject>, obj: Value, what: &str, message: &str) {
+    let err = raw
+        .create(
+            &PostParams::default(),
+            &serde_json::from_value(obj).unwrap(),
+        )
+        .await
+        .expect_err(what);
+    assert_eq!(support::api_code(&err), Some(422), "{what}: {err}");
+    assert!(
+        err.to_string().contains(message),
+        "{what}: expected {message:?} in {err}"
+    );
+}
+
 /// Creates `obj` as sent (untyped), reads it back through the type `K`, checks that
 /// re-serialising loses nothing, writes it back through `K` and checks nothing changed.
 async fn round_trip<K>(raw: &Api<DynamicObject>, typed: &Api<K>, obj: Value, what: &str)
@@ -290,15 +306,7 @@ async fn bad_clonesets_are_refused_by_the_crd_alone() {
     for (what, patch, message) in cases {
         let mut v = seed(1);
         json_patch::merge(&mut v["spec"], &patch);
-        let err = raw
-            .create(&PostParams::default(), &serde_json::from_value(v).unwrap())
-            .await
-            .expect_err(what);
-        assert_eq!(support::api_code(&err), Some(422), "{what}: {err}");
-        assert!(
-            err.to_string().contains(message),
-            "{what}: expected {message:?} in {err}"
-        );
+        assert_refused(&raw, v, what, message).await;
     }
     // Good int-or-percent values pass.
     for (i, p) in [
@@ -432,36 +440,22 @@ async fn probe_markers_and_node_probes_round_trip_and_bad_ones_are_refused() {
         let mut v = obj.clone();
         v["metadata"]["name"] = json!(format!("bad-{i}"));
         json_patch::merge(&mut v["spec"]["probes"][0], &patch);
-        let err = raw
-            .create(&PostParams::default(), &serde_json::from_value(v).unwrap())
-            .await
-            .expect_err(what);
-        assert_eq!(support::api_code(&err), Some(422), "{what}: {err}");
-        assert!(
-            err.to_string().contains(message),
-            "{what}: expected {message:?} in {err}"
-        );
+        assert_refused(&raw, v, what, message).await;
     }
     let mut v = obj.clone();
     v["metadata"]["name"] = json!("game.probe");
-    let err = raw
-        .create(&PostParams::default(), &serde_json::from_value(v).unwrap())
-        .await
-        .expect_err("dotted name");
-    assert!(
-        err.to_string()
-            .contains("may only contain letters, digits and '-'"),
-        "{err}"
-    );
+    assert_refused(
+        &raw,
+        v,
+        "dotted name",
+        "may only contain letters, digits and '-'",
+    )
+    .await;
     let mut v = obj.clone();
     v["metadata"]["name"] = json!("two-probes");
     let second = v["spec"]["probes"][0].clone();
     v["spec"]["probes"].as_array_mut().unwrap().push(second);
-    let err = raw
-        .create(&PostParams::default(), &serde_json::from_value(v).unwrap())
-        .await
-        .expect_err("probe named twice");
-    assert!(err.to_string().contains("Duplicate value"), "{err}");
+    assert_refused(&raw, v, "probe named twice", "Duplicate value").await;
 
     // A NodePodProbe as the controller and the node agent write it (capital "IP" key).
     let npp_ar = kubectl_kruise::client::kinds::resolve("nodepodprobes")
