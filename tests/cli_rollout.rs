@@ -439,7 +439,16 @@ async fn status_waits_and_reports_timeouts_and_failures_with_exit_codes() {
         "error: deployment \"web\" exceeded its progress deadline"
     );
 
-    // Rolling back lets the watch finish with exit 0.
+    // Rolling back lets the watch finish with exit 0. First give the deployment a normal
+    // deadline again: the 1 s one would also apply to the rollback's own rollout, which a
+    // loaded machine can miss.
+    api.patch(
+        "web",
+        &kube::api::PatchParams::default(),
+        &kube::api::Patch::Merge(json!({"spec": {"progressDeadlineSeconds": 600}})),
+    )
+    .await
+    .unwrap();
     ok(kruise(&[
         "-n",
         &ns.name,
