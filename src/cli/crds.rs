@@ -16,9 +16,13 @@ pub enum CrdsCommand {
         after_help = "Examples:\n  kubectl kruise crds status\n  kubectl kruise crds status -o json"
     )]
     Status(StatusArgs),
-    /// Show how the cluster's Kruise CRDs differ from this tool's (exit 0: same, 1: different)
-    #[command(after_help = "Examples:\n  kubectl kruise crds diff")]
-    Diff,
+    /// Show how the cluster's Kruise CRDs differ from this tool's: versions, conversion,
+    /// subresources, printer columns, fields and validations, each marked `chosen` when it is a
+    /// difference this tool makes on purpose (exit 0: same, 1: different)
+    #[command(
+        after_help = "Examples:\n  kubectl kruise crds diff\n  kubectl kruise crds diff -o json"
+    )]
+    Diff(DiffArgs),
     /// Print this tool's CRDs as YAML (e.g. for GitOps: kubectl kruise crds print > crds.yaml)
     Print,
 }
@@ -39,6 +43,12 @@ pub struct InstallArgs {
 
 #[derive(Args, Debug)]
 pub struct StatusArgs {
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+#[derive(Args, Debug)]
+pub struct DiffArgs {
     #[command(flatten)]
     pub output: OutputArgs,
 }

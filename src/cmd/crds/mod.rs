@@ -13,12 +13,14 @@ use serde::Serialize;
 use serde_json::{Value, json};
 
 use crate::api::{self, MANAGED_BY};
-use crate::cli::crds::{CrdsCommand, InstallArgs, StatusArgs};
+use crate::cli::crds::{CrdsCommand, DiffArgs, InstallArgs, StatusArgs};
 use crate::cli::{DryRun, GlobalArgs, OutputFormat};
 use crate::client::detect::{crd_info, kruise_crds};
 use crate::client::{Kube, connect};
 use crate::error::{Error, Result, from_kube};
 use crate::output::{self, table::KubeTable};
+
+mod compare;
 
 const RESOURCE: &str = "customresourcedefinition.apiextensions.k8s.io";
 
@@ -26,7 +28,7 @@ pub async fn run(global: &GlobalArgs, cmd: &CrdsCommand) -> Result<()> {
     match cmd {
         CrdsCommand::Install(a) => install(global, a).await,
         CrdsCommand::Status(a) => status(global, a).await,
-        CrdsCommand::Diff => diff(global).await,
+        CrdsCommand::Diff(a) => diff(global, a).await,
         CrdsCommand::Print => output::out(&api::all_in_one()),
     }
 }
@@ -214,7 +216,7 @@ async fn status(global: &GlobalArgs, a: &StatusArgs) -> Result<()> {
                     served_versions: i.served_versions,
                     storage_version: Some(i.storage_version),
                     established: i.established,
-                    matches_ours: ours_crd.map(|o| differences(o, c).is_empty()),
+                    matches_ours: ours_crd.map(|o| same_as_ours(o, c)),
                 }
             }
             None => Row {
@@ -276,36 +278,62 @@ async fn status(global: &GlobalArgs, a: &StatusArgs) -> Result<()> {
     }
 }
 
-async fn diff(global: &GlobalArgs) -> Result<()> {
+async fn diff(global: &GlobalArgs, a: &DiffArgs) -> Result<()> {
     let kube = connect(global).await?;
     let crds: Api<CustomResourceDefinition> = Api::all(kube.client.clone());
-    let mut any = false;
+    let mut reports = Vec::new();
     for w in api::crds() {
         let name = w.name_any();
         let live = crds
             .get_opt(&name)
             .await
             .map_err(|e| from_kube(e, &kube.server, None))?;
-        match live {
-            None => {
-                any = true;
-                output::outln(&format!(
-                    "{name}: not installed (`kubectl kruise crds install` installs it)"
-                ))?;
-            }
-            Some(c) => {
-                let d = differences(&w, &c);
-                if d.is_empty() {
-                    output::outln(&format!("{name}: same as ours"))?;
-                } else {
-                    any = true;
+        reports.push(match live {
+            None => DiffReport {
+                name,
+                installed_by: None,
+                same: false,
+                findings: vec![],
+            },
+            Some(c) => DiffReport {
+                name,
+                installed_by: Some(installed_by(&c)),
+                same: same_as_ours(&w, &c),
+                findings: compare::compare(&w, &c),
+            },
+        });
+    }
+    let any = reports.iter().any(|r| !r.same);
+    match a.output.output {
+        Some(f @ (OutputFormat::Json | OutputFormat::Yaml)) => output::print_value(&reports, f)?,
+        _ => {
+            for r in &reports {
+                let name = &r.name;
+                let Some(by) = &r.installed_by else {
                     output::outln(&format!(
-                        "{name}: {} differences (- ours, + cluster, installed by {})",
-                        d.len(),
-                        installed_by(&c)
+                        "{name}: not installed (`kubectl kruise crds install` installs it)"
                     ))?;
-                    for line in d {
-                        output::outln(&format!("  {line}"))?;
+                    continue;
+                };
+                if r.same {
+                    output::outln(&format!("{name}: same as ours"))?;
+                } else if r.findings.is_empty() {
+                    output::outln(&format!(
+                        "{name}: differs from ours only in descriptions or labels (installed by {by})"
+                    ))?;
+                } else {
+                    let chosen = r.findings.iter().filter(|f| f.chosen.is_some()).count();
+                    let summary = if chosen == r.findings.len() {
+                        "all chosen by kubectl-kruise".to_string()
+                    } else {
+                        format!("{} to look at", r.findings.len() - chosen)
+                    };
+                    output::outln(&format!(
+                        "{name}: {} differences, {summary} (installed by {by})",
+                        r.findings.len()
+                    ))?;
+                    for f in &r.findings {
+                        output::outln(&format!("  {}", f.line()))?;
                     }
                 }
             }
@@ -317,6 +345,17 @@ async fn diff(global: &GlobalArgs) -> Result<()> {
     } else {
         Ok(())
     }
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct DiffReport {
+    name: String,
+    /// None: not installed.
+    installed_by: Option<String>,
+    /// The cluster's CRD is exactly ours (after the API server's defaults).
+    same: bool,
+    findings: Vec<compare::Finding>,
 }
 
 /// The CRD spec as the API server stores it: defaults filled in, so equal CRDs compare equal.
@@ -337,62 +376,9 @@ fn normalised_spec(c: &CustomResourceDefinition) -> Value {
     json!({"labels": labels, "spec": spec})
 }
 
-/// Differences between our CRD and the cluster's, one line per path.
-pub fn differences(
-    ours: &CustomResourceDefinition,
-    theirs: &CustomResourceDefinition,
-) -> Vec<String> {
-    let mut out = Vec::new();
-    json_diff(
-        &normalised_spec(ours),
-        &normalised_spec(theirs),
-        "",
-        &mut out,
-    );
-    out
-}
-
-fn short(v: &Value) -> String {
-    let s = v.to_string();
-    if s.len() > 120 {
-        format!(
-            "{}…",
-            &s[..s.char_indices().nth(117).map(|(i, _)| i).unwrap_or(s.len())]
-        )
-    } else {
-        s
-    }
-}
-
-/// A structural diff: `- path: ours`, `+ path: theirs`, `~ path: ours -> theirs`.
-pub fn json_diff(a: &Value, b: &Value, path: &str, out: &mut Vec<String>) {
-    match (a, b) {
-        (Value::Object(x), Value::Object(y)) => {
-            let mut keys: Vec<&String> = x.keys().chain(y.keys()).collect();
-            keys.sort();
-            keys.dedup();
-            for k in keys {
-                let p = if path.is_empty() {
-                    k.clone()
-                } else {
-                    format!("{path}.{k}")
-                };
-                match (x.get(k), y.get(k)) {
-                    (Some(va), Some(vb)) => json_diff(va, vb, &p, out),
-                    (Some(va), None) if !va.is_null() => out.push(format!("- {p}: {}", short(va))),
-                    (None, Some(vb)) if !vb.is_null() => out.push(format!("+ {p}: {}", short(vb))),
-                    _ => {}
-                }
-            }
-        }
-        (Value::Array(x), Value::Array(y)) if x.len() == y.len() => {
-            for (i, (va, vb)) in x.iter().zip(y).enumerate() {
-                json_diff(va, vb, &format!("{path}[{i}]"), out);
-            }
-        }
-        _ if a == b => {}
-        _ => out.push(format!("~ {path}: {} -> {}", short(a), short(b))),
-    }
+/// The cluster's CRD is exactly ours, once the API server's defaults are accounted for.
+pub fn same_as_ours(ours: &CustomResourceDefinition, cluster: &CustomResourceDefinition) -> bool {
+    normalised_spec(ours) == normalised_spec(cluster)
 }
 
 #[cfg(test)]
@@ -400,36 +386,12 @@ mod tests {
     use super::*;
 
     #[test]
-    fn structural_diff() {
-        let a = json!({"x": 1, "y": {"z": [1, 2]}, "only_a": true, "n": null});
-        let b = json!({"x": 2, "y": {"z": [1, 3]}, "only_b": "s"});
-        let mut out = vec![];
-        json_diff(&a, &b, "", &mut out);
-        assert_eq!(
-            out,
-            vec![
-                "- only_a: true",
-                "+ only_b: \"s\"",
-                "~ x: 1 -> 2",
-                "~ y.z[1]: 2 -> 3"
-            ]
-        );
-        let mut none = vec![];
-        json_diff(&a, &a, "", &mut none);
-        assert!(none.is_empty());
-    }
-
-    #[test]
     fn our_crds_equal_themselves_after_server_defaults() {
         for c in api::crds() {
             let mut stored = c.clone();
             stored.spec.conversion =
                 Some(serde_json::from_value(json!({"strategy": "None"})).unwrap());
-            assert!(
-                differences(&c, &stored).is_empty(),
-                "{:?}",
-                differences(&c, &stored)
-            );
+            assert!(same_as_ours(&c, &stored));
             assert!(ours(&c));
             assert_eq!(installed_by(&c), "kubectl-kruise");
         }
