@@ -100,20 +100,8 @@ use super::common::{
         priority = "1"
     )
 )]
-#[schemars(extend("x-kubernetes-validations" = [
-    {
-        "rule": "(has(self.selector.matchLabels) && size(self.selector.matchLabels) > 0) || (has(self.selector.matchExpressions) && size(self.selector.matchExpressions) > 0)",
-        "message": "spec.selector must not be empty"
-    },
-    {
-        "rule": "!has(self.selector.matchLabels) || self.selector.matchLabels.all(k, has(self.template.metadata) && has(self.template.metadata.labels) && k in self.template.metadata.labels && self.template.metadata.labels[k] == self.selector.matchLabels[k])",
-        "message": "spec.selector does not match spec.template.metadata.labels"
-    },
-    {
-        "rule": "!has(self.updateStrategy) || !has(self.updateStrategy.type) || self.updateStrategy.type != 'InPlaceOnly' || !has(self.updateStrategy.maxSurge) || self.updateStrategy.maxSurge == 0 || self.updateStrategy.maxSurge == '0%'",
-        "message": "spec.updateStrategy.maxSurge must be 0 with type InPlaceOnly"
-    }
-]))]
+#[schemars(transform = crate::api::schema::long_running_workload_rules)]
+#[schemars(transform = spec_rules)]
 #[serde(rename_all = "camelCase")]
 pub struct CloneSetSpec {
     /// Desired number of pods (default 1).
@@ -144,6 +132,22 @@ pub struct CloneSetSpec {
     /// Seconds before a stalled update is reported in the Progressing condition.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub progress_deadline_seconds: Option<i32>,
+}
+
+fn spec_rules(schema: &mut schemars::Schema) {
+    crate::api::schema::push_rules(
+        schema,
+        &[
+            (
+                "!has(self.updateStrategy) || !has(self.updateStrategy.type) || self.updateStrategy.type != 'InPlaceOnly' || !has(self.updateStrategy.maxSurge) || self.updateStrategy.maxSurge == 0 || self.updateStrategy.maxSurge == '0%'",
+                "spec.updateStrategy.maxSurge must be 0 with type InPlaceOnly",
+            ),
+            (
+                "!has(self.progressDeadlineSeconds) || self.progressDeadlineSeconds == 2147483647 || self.progressDeadlineSeconds > (has(self.minReadySeconds) ? self.minReadySeconds : 0)",
+                "spec.progressDeadlineSeconds must be greater than spec.minReadySeconds",
+            ),
+        ],
+    );
 }
 
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
@@ -214,6 +218,7 @@ pub struct CloneSetUpdateStrategy {
 
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
 #[serde(rename_all = "camelCase")]
+#[schemars(transform = required_clone_set_status)]
 pub struct CloneSetStatus {
     /// The generation the controller last acted on.
     #[serde(default)]
@@ -258,4 +263,17 @@ pub struct CloneSetCondition {
     pub reason: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
+}
+
+fn required_clone_set_status(schema: &mut schemars::Schema) {
+    crate::api::schema::require(
+        schema,
+        &[
+            "replicas",
+            "readyReplicas",
+            "availableReplicas",
+            "updatedReplicas",
+            "updatedReadyReplicas",
+        ],
+    );
 }

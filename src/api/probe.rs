@@ -86,6 +86,7 @@ pub struct ProbeMarkerPolicy {
 
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
 #[serde(rename_all = "camelCase")]
+#[schemars(transform = required_pod_probe_marker_status)]
 pub struct PodProbeMarkerStatus {
     #[serde(default)]
     pub observed_generation: i64,
@@ -111,13 +112,14 @@ pub struct NodePodProbeSpec {
 }
 
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
+#[schemars(transform = required_pod_probe)]
 pub struct PodProbe {
     pub name: String,
     pub namespace: String,
     pub uid: String,
     /// The pod IP (upstream's JSON key is the capitalised `IP`).
-    #[serde(rename = "IP", default, skip_serializing_if = "Option::is_none")]
-    pub ip: Option<String>,
+    #[serde(rename = "IP", default)]
+    pub ip: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub probes: Option<Vec<ContainerProbe>>,
 }
@@ -167,4 +169,12 @@ pub struct ContainerProbeState {
     pub last_transition_time: Option<Time>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
+}
+
+fn required_pod_probe(schema: &mut schemars::Schema) {
+    crate::api::schema::require(schema, &["IP"]);
+}
+
+fn required_pod_probe_marker_status(schema: &mut schemars::Schema) {
+    crate::api::schema::require(schema, &["observedGeneration"]);
 }
