@@ -327,6 +327,11 @@ fn walk(s: &Value, path: &str, out: &mut BTreeMap<String, Field>) {
     }
     let mut rules = BTreeMap::new();
     for k in RULE_KEYS {
+        // Atomic is what a list is without a list type; an atomic map only changes how
+        // server-side apply merges it, not what is accepted.
+        if k.ends_with("-type") && s.get(*k) == Some(&json!("atomic")) {
+            continue;
+        }
         if let Some(v) = s.get(*k) {
             let mut v = v.clone();
             if *k == "required"
@@ -400,11 +405,16 @@ fn compare_fields(
         match (ours.get(p), cluster.get(p)) {
             (Some(o), Some(c)) => {
                 if o.shape != c.shape {
-                    out.push(Finding::new(label(p), show(&o.shape), show(&c.shape)));
+                    let f = Finding::new(label(p), show(&o.shape), show(&c.shape));
+                    out.push(match shape_choice(o, c) {
+                        Some(why) => f.chosen(why),
+                        None => f,
+                    });
                 }
                 if o.rules != c.rules {
                     let extra_only = c.rules.iter().all(|(k, cv)| {
-                        o.rules.get(k) == Some(cv) || (k == "required" && subset(cv, &o.rules[k]))
+                        o.rules.get(k) == Some(cv)
+                            || (k == "required" && o.rules.get(k).is_some_and(|ov| subset(cv, ov)))
                     });
                     let f = Finding::new(
                         format!("{} validations", label(p)),
@@ -419,7 +429,13 @@ fn compare_fields(
                 }
                 if o.open != c.open {
                     let kept = |b: bool| if b { "keeps unknown fields" } else { "schema" };
-                    out.push(Finding::new(label(p), kept(o.open), kept(c.open)));
+                    let f = Finding::new(label(p), kept(o.open), kept(c.open));
+                    // A list of objects kept as sent, where upstream keeps the list schemaless.
+                    out.push(if c.open && o.shape["type"] == json!("array") {
+                        f.chosen(Chosen::Schemaless)
+                    } else {
+                        f
+                    });
                 }
             }
             (Some(o), None) => {
@@ -445,6 +461,26 @@ fn compare_fields(
             (None, None) => {}
         }
     }
+}
+
+/// A shape difference we made on purpose: an enum the operator's webhook enforces, or a
+/// field upstream leaves schemaless that ours gives a type (an object to hang validations
+/// on, a list of objects kept as sent).
+fn shape_choice(o: &Field, c: &Field) -> Option<Chosen> {
+    let mut without_enum = o.shape.clone();
+    if let Some(m) = without_enum.as_object_mut() {
+        m.remove("enum");
+    }
+    if without_enum == c.shape {
+        return Some(Chosen::Validation);
+    }
+    if c.open && c.shape["type"].is_null() && o.shape["type"] == json!("object") {
+        return Some(Chosen::Validation);
+    }
+    if c.open && c.shape["type"].is_null() && o.shape["type"] == json!("array") {
+        return Some(Chosen::Schemaless);
+    }
+    None
 }
 
 fn subset(small: &Value, big: &Value) -> bool {

@@ -113,6 +113,29 @@ async fn install(global: &GlobalArgs, a: &InstallArgs) -> Result<()> {
         let mut body = serde_json::to_value(c).map_err(|e| Error::other(e.to_string()))?;
         body["apiVersion"] = json!("apiextensions.k8s.io/v1");
         body["kind"] = json!("CustomResourceDefinition");
+        // A CRD taken over from an operator keeps its conversion webhook under server-side
+        // apply (another manager owns it, and ours omits the stanza): clear it first, or the
+        // API server would keep calling a webhook nothing answers.
+        if let Some(b) = &before
+            && b.spec
+                .conversion
+                .as_ref()
+                .is_some_and(|c| c.strategy != "None")
+        {
+            let mp = PatchParams {
+                dry_run: pp.dry_run,
+                ..Default::default()
+            };
+            crds.patch(
+                &name,
+                &mp,
+                &Patch::Merge(
+                    json!({"spec": {"conversion": {"strategy": "None", "webhook": null}}}),
+                ),
+            )
+            .await
+            .map_err(|e| from_kube(e, &kube.server, None))?;
+        }
         let after = crds
             .patch(&name, &pp, &Patch::Apply(body))
             .await
