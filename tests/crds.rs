@@ -383,8 +383,46 @@ async fn a_crd_installed_by_someone_else_is_only_replaced_with_force() {
         "{status}"
     );
 
+    // An operator's CRD also carries a conversion webhook: diff calls it a difference we
+    // chose, and taking the CRD over removes it (nothing would answer it).
+    let upstream_like = json!({
+        "metadata": {"labels": {"app.kubernetes.io/managed-by": "Helm"},
+                     "annotations": {"meta.helm.sh/release-name": "kruise", "meta.helm.sh/release-namespace": "kruise-system"}},
+        "spec": {"conversion": {"strategy": "Webhook", "webhook": {
+            "conversionReviewVersions": ["v1"],
+            "clientConfig": {"service": {"name": "kruise-webhook-service", "namespace": "kruise-system", "path": "/convert"}}}}}
+    });
+    crds.patch(
+        "trafficroutings.rollouts.kruise.io",
+        &kube::api::PatchParams::default(),
+        &kube::api::Patch::Merge(upstream_like),
+    )
+    .await
+    .unwrap();
+    let out = kruise(&["crds", "diff"]);
+    assert_eq!(out.status.code(), Some(1));
+    let diff = support::stdout(&out);
+    let section: Vec<&str> = diff
+        .lines()
+        .skip_while(|l| !l.starts_with("trafficroutings.rollouts.kruise.io"))
+        .take_while(|l| l.starts_with("trafficroutings") || l.starts_with("  "))
+        .collect();
+    assert!(
+        section[0].contains("all chosen by kubectl-kruise") && section.len() == 2,
+        "{diff}"
+    );
+    assert!(
+        section[1].starts_with("  chosen  conversion: ours None | cluster Webhook"),
+        "{diff}"
+    );
+
     let out = ok(kruise(&["crds", "install", "--force"]));
     assert!(out.contains("clonesets.apps.kruise.io configured"), "{out}");
+    let tr = crds
+        .get("trafficroutings.rollouts.kruise.io")
+        .await
+        .unwrap();
+    assert_eq!(tr.spec.conversion.unwrap().strategy, "None");
     let crd = crds.get("clonesets.apps.kruise.io").await.unwrap();
     assert_eq!(
         crd.labels()
@@ -473,10 +511,7 @@ async fn probe_markers_and_node_probes_round_trip_and_bad_ones_are_refused() {
     });
     round_trip(&raw_npp, &typed_npp, npp, "NodePodProbe").await;
     let got = typed_npp.get(&node).await.unwrap();
-    assert_eq!(
-        got.spec.pod_probes.as_ref().unwrap()[0].ip.as_deref(),
-        Some("10.244.0.7")
-    );
+    assert_eq!(got.spec.pod_probes.as_ref().unwrap()[0].ip, "10.244.0.7");
     raw_npp.delete(&node, &Default::default()).await.unwrap();
 }
 
@@ -493,4 +528,250 @@ fn crds_print_is_the_manifest() {
     ))
     .unwrap();
     assert_eq!(String::from_utf8(out.stdout).unwrap(), manifest);
+}
+
+fn dynamic_for(client: &Client, ns: Option<&str>, obj: &Value) -> Api<DynamicObject> {
+    let (group, version) = obj["apiVersion"].as_str().unwrap().split_once('/').unwrap();
+    let kind = obj["kind"].as_str().unwrap();
+    let gvk = kube::api::GroupVersionKind::gvk(group, version, kind);
+    let plural = format!("{}s", kind.to_lowercase());
+    let ar = kube::api::ApiResource::from_gvk_with_plural(&gvk, &plural);
+    match ns {
+        Some(ns) => Api::namespaced_with(client.clone(), ns, &ar),
+        None => Api::all_with(client.clone(), &ar),
+    }
+}
+
+#[tokio::test]
+async fn seed_objects_of_every_kind_round_trip_without_losing_a_field() {
+    use kubectl_kruise::api::{AdvancedCronJob, DaemonSet, Rollout, RolloutV1alpha1, SidecarSet};
+    install().await;
+    let client = support::client_as("crds-kinds").await;
+    let ns = TestNs::new(&client, "kinds").await;
+
+    let ads = fixture("seed-001/daemonset-predownload.yaml");
+    let typed: Api<DaemonSet> = ns.api();
+    round_trip(
+        &dynamic_for(&client, Some(&ns.name), &ads),
+        &typed,
+        ads,
+        "Advanced DaemonSet",
+    )
+    .await;
+    let ds = typed.get("log-agent").await.unwrap();
+    assert_eq!(
+        ds.metadata.annotations.unwrap()["apps.kruise.io/image-predownload-parallelism"],
+        "10"
+    );
+
+    let acj = fixture("seed-001/advancedcronjob-timezone.yaml");
+    let typed: Api<AdvancedCronJob> = ns.api();
+    round_trip(
+        &dynamic_for(&client, Some(&ns.name), &acj),
+        &typed,
+        acj,
+        "AdvancedCronJob",
+    )
+    .await;
+    assert_eq!(
+        typed
+            .get("nightly-report")
+            .await
+            .unwrap()
+            .spec
+            .time_zone
+            .as_deref(),
+        Some("Asia/Shanghai")
+    );
+
+    // SidecarSets are cluster-scoped: unique names, deleted at the end.
+    let typed: Api<SidecarSet> = Api::all(client.clone());
+    let suffix = support::random_suffix();
+    let mut names = vec![];
+    for f in [
+        "sidecarset-revision.yaml",
+        "sidecarset-revision-name.yaml",
+        "sidecarset-patch-metadata.yaml",
+    ] {
+        let mut obj = fixture(&format!("seed-001/{f}"));
+        let name = format!("{}-{suffix}", obj["metadata"]["name"].as_str().unwrap());
+        obj["metadata"]["name"] = json!(name);
+        names.push(name);
+        round_trip(&dynamic_for(&client, None, &obj), &typed, obj, f).await;
+    }
+    let s = typed.get(&names[0]).await.unwrap();
+    let rev = s.spec.injection_strategy.unwrap().revision.unwrap();
+    assert_eq!(rev.custom_version.as_deref(), Some("version-1"));
+    assert_eq!(
+        s.spec.containers.unwrap()[0]
+            .typed()
+            .unwrap()
+            .image
+            .as_deref(),
+        Some("busybox:1.36")
+    );
+    for n in &names {
+        typed.delete(n, &Default::default()).await.unwrap();
+    }
+
+    // Seed 002's Rollout, as written (v1alpha1), converted to v1beta1 as upstream converts it.
+    let text = std::fs::read_to_string(format!(
+        "{}/tests/fixtures/seed-002/rollout-v1alpha1.yaml",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap();
+    let old: RolloutV1alpha1 = serde_saphyr::from_str(&text).unwrap();
+    let new = old.to_v1beta1().unwrap();
+    let step = &new.spec.strategy.canary.as_ref().unwrap().steps[0];
+    assert_eq!(step.traffic.as_deref(), Some("5%"));
+    assert_eq!(
+        step.replicas,
+        Some(k8s_openapi::apimachinery::pkg::util::intstr::IntOrString::String("20%".into()))
+    );
+    let obj = serde_json::to_value(&new).unwrap();
+    let typed: Api<Rollout> = ns.api();
+    round_trip(
+        &dynamic_for(&client, Some(&ns.name), &obj),
+        &typed,
+        obj,
+        "seed 002 Rollout",
+    )
+    .await;
+    let stored = typed.get("rollouts-demo").await.unwrap();
+    let routing = &stored
+        .spec
+        .strategy
+        .canary
+        .unwrap()
+        .traffic_routings
+        .unwrap()[0];
+    assert_eq!(routing.grace_period_seconds, 3, "the CRD default applies");
+    assert_eq!(routing.ingress.as_ref().unwrap().name, "echoserver");
+}
+
+#[tokio::test]
+async fn bad_objects_of_other_kinds_are_refused_by_the_crds_alone() {
+    use kubectl_kruise::api::RolloutV1alpha1;
+    install().await;
+    let client = support::client_as("crds-bad-kinds").await;
+    let ns = TestNs::new(&client, "badkinds").await;
+
+    // A Rollout step with weight 150 (v1alpha1), i.e. traffic 150% once converted.
+    let text = std::fs::read_to_string(format!(
+        "{}/tests/fixtures/seed-002/rollout-v1alpha1.yaml",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap();
+    let mut old: RolloutV1alpha1 = serde_saphyr::from_str(&text).unwrap();
+    old.spec.strategy.canary.as_mut().unwrap().steps[0]
+        .traffic
+        .weight = Some(150);
+    let obj = serde_json::to_value(old.to_v1beta1().unwrap()).unwrap();
+    let raw = dynamic_for(&client, Some(&ns.name), &obj);
+    assert_refused(&raw, obj.clone(), "weight 150", "traffic").await;
+
+    let mut bad = obj.clone();
+    bad["spec"]["strategy"]["canary"]["steps"][0]["replicas"] = json!(0);
+    assert_refused(&raw, bad, "replicas 0", "step replicas must be above 0").await;
+    let mut bad = obj.clone();
+    bad["spec"]["strategy"]["canary"]["steps"] = json!([]);
+    assert_refused(&raw, bad, "no steps", "steps").await;
+    let mut bad = obj.clone();
+    bad["spec"]["strategy"]["blueGreen"] = bad["spec"]["strategy"]["canary"].clone();
+    assert_refused(
+        &raw,
+        bad,
+        "canary and blueGreen",
+        "exactly one of canary and blueGreen",
+    )
+    .await;
+    let mut bad = obj.clone();
+    bad["spec"]["strategy"]["canary"]["trafficRoutings"][0]
+        .as_object_mut()
+        .unwrap()
+        .remove("ingress");
+    assert_refused(
+        &raw,
+        bad,
+        "routing to nothing",
+        "needs an ingress, a gateway or customNetworkRefs",
+    )
+    .await;
+    let mut bad = obj.clone();
+    bad["spec"]["workloadRef"] = json!({"apiVersion": "v1", "kind": "Pod", "name": "x"});
+    assert_refused(&raw, bad, "a Pod as workload", "workloadRef must be").await;
+
+    // Advanced DaemonSet: partition 120%, both maxUnavailable and maxSurge 0.
+    let ads = fixture("seed-001/daemonset-predownload.yaml");
+    let raw = dynamic_for(&client, Some(&ns.name), &ads);
+    let mut bad = ads.clone();
+    bad["spec"]["updateStrategy"]["rollingUpdate"]["partition"] = json!("120%");
+    assert_refused(
+        &raw,
+        bad,
+        "ADS partition 120%",
+        "percentage from 0% to 100%",
+    )
+    .await;
+    let mut bad = ads.clone();
+    bad["spec"]["updateStrategy"]["rollingUpdate"]["maxUnavailable"] = json!(0);
+    assert_refused(&raw, bad, "ADS nothing may move", "cannot both be 0").await;
+    let mut bad = ads.clone();
+    bad["spec"]["selector"]["matchLabels"]["app"] = json!("other");
+    assert_refused(&raw, bad, "ADS selector", "does not match").await;
+
+    // Advanced StatefulSet: in place without the readiness gate; maxUnavailable 2 when ordered.
+    let asts = json!({
+        "apiVersion": "apps.kruise.io/v1beta1", "kind": "StatefulSet",
+        "metadata": {"name": "db"},
+        "spec": {"replicas": 3, "serviceName": "db",
+            "selector": {"matchLabels": {"app": "db"}},
+            "template": {"metadata": {"labels": {"app": "db"}},
+                "spec": {"containers": [{"name": "db", "image": "busybox:1.36"}]}},
+            "updateStrategy": {"type": "RollingUpdate", "rollingUpdate": {"podUpdatePolicy": "InPlaceIfPossible"}}}
+    });
+    let raw = dynamic_for(&client, Some(&ns.name), &asts);
+    assert_refused(
+        &raw,
+        asts.clone(),
+        "ASTS in place without gate",
+        "InPlaceUpdateReady",
+    )
+    .await;
+    let mut ok_asts = asts.clone();
+    ok_asts["spec"]["template"]["spec"]["readinessGates"] =
+        json!([{"conditionType": "InPlaceUpdateReady"}]);
+    let mut bad = ok_asts.clone();
+    bad["spec"]["updateStrategy"]["rollingUpdate"]["maxUnavailable"] = json!(2);
+    assert_refused(
+        &raw,
+        bad,
+        "ASTS maxUnavailable 2",
+        "unless podManagementPolicy is Parallel",
+    )
+    .await;
+    let mut bad = ok_asts.clone();
+    bad["spec"]["replicas"] = json!(-1);
+    assert_refused(&raw, bad, "ASTS replicas -1", "spec.replicas").await;
+    raw.create(
+        &PostParams::default(),
+        &serde_json::from_value(ok_asts).unwrap(),
+    )
+    .await
+    .expect("a valid Advanced StatefulSet is accepted");
+
+    // PodUnavailableBudget: both maxUnavailable and minAvailable.
+    let pub_ = json!({
+        "apiVersion": "policy.kruise.io/v1alpha1", "kind": "PodUnavailableBudget",
+        "metadata": {"name": "web"},
+        "spec": {"selector": {"matchLabels": {"app": "web"}}, "maxUnavailable": "20%", "minAvailable": 2}
+    });
+    let raw = dynamic_for(&client, Some(&ns.name), &pub_);
+    assert_refused(
+        &raw,
+        pub_,
+        "PUB both bounds",
+        "exactly one of spec.maxUnavailable and spec.minAvailable",
+    )
+    .await;
 }
