@@ -11,7 +11,7 @@
 // kube's `printcolumn(...)` arguments repeat `type_ = "integer"` by design.
 #![allow(clippy::duplicated_attributes)]
 
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, Time};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use kube::CustomResource;
 use schemars::JsonSchema;
@@ -19,7 +19,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::common::{
-    InPlaceUpdateStrategy, Lifecycle, PodTemplate, UpdatePriorityStrategy, UpdateScatterTerm,
+    Condition, InPlaceUpdateStrategy, Lifecycle, PodTemplate, UpdatePriorityStrategy,
+    UpdateScatterTerm,
 };
 
 #[derive(CustomResource, Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
@@ -251,19 +252,8 @@ pub struct CloneSetStatus {
     pub label_selector: Option<String>,
 }
 
-#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct CloneSetCondition {
-    #[serde(rename = "type")]
-    pub type_: String,
-    pub status: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub last_transition_time: Option<Time>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub reason: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub message: Option<String>,
-}
+/// A CloneSet condition (the shared workload condition shape).
+pub type CloneSetCondition = Condition;
 
 fn required_clone_set_status(schema: &mut schemars::Schema) {
     crate::api::schema::require(

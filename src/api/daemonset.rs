@@ -17,9 +17,8 @@ use kube::CustomResource;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::common::{Lifecycle, PodTemplate};
+use super::common::{Condition, Lifecycle, PodTemplate};
 use super::schema::push_rules;
-use super::statefulset::WorkloadCondition;
 
 #[derive(CustomResource, Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
 #[kube(
@@ -205,7 +204,7 @@ pub struct DaemonSetStatus {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub collision_count: Option<i32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub conditions: Option<Vec<WorkloadCondition>>,
+    pub conditions: Option<Vec<Condition>>,
     /// The `controller-revision-hash` of the newest revision.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub update_revision: Option<String>,

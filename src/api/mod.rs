@@ -93,9 +93,9 @@ fn with_root_rule(
 }
 
 /// Shapes the derived schema like upstream's: no `nullable` (an unset field is omitted, never
-/// null), no defaults in `status` (serde's defaults are for reading, not for the API server),
+/// null), only upstream's declared defaults (serde's are for reading, not for the API server),
 /// and the root's apiVersion/kind/metadata declared.
-fn tidy_schema(v: &mut serde_json::Value, in_status: bool) {
+fn tidy_schema(v: &mut serde_json::Value) {
     use serde_json::Value;
     match v {
         Value::Object(m) => {
@@ -113,7 +113,6 @@ fn tidy_schema(v: &mut serde_json::Value, in_status: bool) {
             if let Some(d) = m.remove("x-kruise-default").or_else(|| m.remove("example")) {
                 m.insert("default".into(), d);
             }
-            let _ = in_status;
             // Defaults upstream's CRDs carry on embedded core types (from their Go markers).
             if let Some(Value::Object(props)) = m.get_mut("properties") {
                 if props.contains_key("containerPort")
@@ -129,20 +128,20 @@ fn tidy_schema(v: &mut serde_json::Value, in_status: bool) {
                 }
             }
             if let Some(Value::Object(props)) = m.get_mut("properties") {
-                for (k, p) in props.iter_mut() {
-                    tidy_schema(p, in_status || k == "status");
+                for p in props.values_mut() {
+                    tidy_schema(p);
                 }
             }
             for k in ["items", "additionalProperties"] {
                 if let Some(x) = m.get_mut(k) {
-                    tidy_schema(x, in_status);
+                    tidy_schema(x);
                 }
             }
             if let Some(Value::Array(a)) = m.get_mut("anyOf") {
-                a.iter_mut().for_each(|x| tidy_schema(x, in_status));
+                a.iter_mut().for_each(tidy_schema);
             }
         }
-        Value::Array(a) => a.iter_mut().for_each(|x| tidy_schema(x, in_status)),
+        Value::Array(a) => a.iter_mut().for_each(tidy_schema),
         _ => {}
     }
 }
@@ -151,7 +150,7 @@ fn finish(crd: CustomResourceDefinition) -> CustomResourceDefinition {
     let mut v = serde_json::to_value(&crd).expect("a CRD serialises");
     for ver in v["spec"]["versions"].as_array_mut().into_iter().flatten() {
         let root = &mut ver["schema"]["openAPIV3Schema"];
-        tidy_schema(root, false);
+        tidy_schema(root);
         if let Some(props) = root["properties"].as_object_mut() {
             props.insert("apiVersion".into(), serde_json::json!({"type": "string"}));
             props.insert("kind".into(), serde_json::json!({"type": "string"}));

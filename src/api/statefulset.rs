@@ -13,14 +13,16 @@
 // kube's `printcolumn(...)` arguments repeat `type_ = "integer"` by design.
 #![allow(clippy::duplicated_attributes)]
 
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, Time};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use kube::CustomResource;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::common::{InPlaceUpdateStrategy, Lifecycle, PodTemplate, UpdatePriorityStrategy};
+use super::common::{
+    Condition, InPlaceUpdateStrategy, Lifecycle, PodTemplate, UpdatePriorityStrategy,
+};
 use super::schema::{HAS_INPLACE_GATE, push_rules};
 
 #[derive(CustomResource, Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
@@ -312,7 +314,7 @@ pub struct StatefulSetStatus {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub collision_count: Option<i32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub conditions: Option<Vec<WorkloadCondition>>,
+    pub conditions: Option<Vec<Condition>>,
     /// The selector as a string, for the scale subresource.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub label_selector: Option<String>,
@@ -331,25 +333,6 @@ pub struct VolumeClaimStatus {
     pub compatible_ready_replicas: i32,
 }
 
-/// A workload condition (apps/v1 StatefulSetCondition / DaemonSetCondition shape).
-#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct WorkloadCondition {
-    #[serde(rename = "type")]
-    pub type_: String,
-    pub status: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub last_transition_time: Option<Time>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub reason: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub message: Option<String>,
-}
-
-fn required_volume_claim_status(schema: &mut schemars::Schema) {
-    crate::api::schema::require(schema, &["compatibleReplicas", "compatibleReadyReplicas"]);
-}
-
 fn required_stateful_set_status(schema: &mut schemars::Schema) {
     crate::api::schema::require(
         schema,
@@ -361,4 +344,7 @@ fn required_stateful_set_status(schema: &mut schemars::Schema) {
             "updatedReplicas",
         ],
     );
+}
+fn required_volume_claim_status(schema: &mut schemars::Schema) {
+    crate::api::schema::require(schema, &["compatibleReplicas", "compatibleReadyReplicas"]);
 }
