@@ -18,9 +18,10 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
+
 use super::common::{
-    Condition, InPlaceUpdateStrategy, Lifecycle, PodTemplate, UpdatePriorityStrategy,
-    UpdateScatterTerm,
+    InPlaceUpdateStrategy, Lifecycle, PodTemplate, UpdatePriorityStrategy, UpdateScatterTerm,
 };
 
 #[derive(CustomResource, Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
@@ -252,8 +253,23 @@ pub struct CloneSetStatus {
     pub label_selector: Option<String>,
 }
 
-/// A CloneSet condition (the shared workload condition shape).
-pub type CloneSetCondition = Condition;
+/// A CloneSet condition: the workload condition shape plus `lastUpdateTime`, which the
+/// Progressing condition's deadline is measured from.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CloneSetCondition {
+    #[serde(rename = "type")]
+    pub type_: String,
+    pub status: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_update_time: Option<Time>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_transition_time: Option<Time>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+}
 
 fn required_clone_set_status(schema: &mut schemars::Schema) {
     crate::api::schema::require(

@@ -1,5 +1,6 @@
 //! The command tree (clap definitions only). What each command does lives in `crate::cmd`.
 
+pub mod controller;
 pub mod crds;
 pub mod global;
 pub mod rollout;
@@ -39,4 +40,7 @@ pub enum Command {
     /// Install, inspect and compare the Kruise CRDs (for clusters without the operator)
     #[command(subcommand)]
     Crds(crds::CrdsCommand),
+    /// Run the embedded controllers (CloneSet) for clusters without the operator
+    #[command(subcommand)]
+    Controller(controller::ControllerCommand),
 }

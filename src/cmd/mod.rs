@@ -1,5 +1,6 @@
 //! What each command does; thin, calling into `client`, `output` and (later) `controller`.
 
+pub mod controller;
 pub mod crds;
 pub mod rollout;
 pub mod version;
@@ -12,5 +13,6 @@ pub async fn run(cli: &Cli) -> Result<()> {
         Command::Version(a) => version::run(&cli.global, a).await,
         Command::Rollout(c) => rollout::run(&cli.global, c).await,
         Command::Crds(c) => crds::run(&cli.global, c).await,
+        Command::Controller(c) => controller::run(&cli.global, c).await,
     }
 }

@@ -1,0 +1,9 @@
+//! The CloneSet controller (reference notes §3).
+
+pub mod defaults;
+pub mod inplace;
+pub mod plan;
+pub mod preview;
+pub mod revision;
+pub mod sort;
+pub mod sync;

@@ -1,0 +1,386 @@
+//! The plan preview: run the pure `plan` pass after pass against an imagined cluster where the
+//! scheduler places every pod at once and every container starts at once, until the CloneSet
+//! rests (done, paused, or held by its partition). Each pass is a batch: the pods created,
+//! deleted or updated in place together under maxUnavailable / maxSurge / partition.
+//!
+//! The same simulation backs the property tests: whatever the spec, no pass makes more pods
+//! unavailable than the budget allows and only the CloneSet's own pods are touched.
+
+use std::collections::BTreeMap;
+
+use k8s_openapi::api::core::v1::{ContainerStatus, Pod, PodCondition, PodStatus};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
+use k8s_openapi::jiff::{SignedDuration, Timestamp};
+use kube::ResourceExt;
+use serde::Serialize;
+
+use super::plan::{self, Action, Plan, PlanError, RevisionWrite, Snapshot};
+use crate::controller::pod::{self, keys, state};
+
+/// One batch of the preview.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Batch {
+    pub batch: usize,
+    pub actions: Vec<Action>,
+    /// Pods unavailable in the imagined cluster right after this batch's writes.
+    pub unavailable_after: usize,
+}
+
+/// The whole preview.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Preview {
+    pub cloneset: String,
+    pub namespace: String,
+    pub update_revision: String,
+    pub batches: Vec<Batch>,
+    /// Where it stops: `complete`, `paused`, `partition`, or `limit` (passes exhausted).
+    pub rests_at: String,
+    pub replicas: i32,
+    pub updated: i32,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<String>,
+}
+
+const NODES: [&str; 3] = ["node-a", "node-b", "node-c"];
+
+fn set_cond(p: &mut Pod, type_: &str, status: &str, now: Timestamp) {
+    let st = p.status.get_or_insert_with(PodStatus::default);
+    let conds = st.conditions.get_or_insert_with(Vec::new);
+    let t = Some(Time(now));
+    match conds.iter_mut().find(|c| c.type_ == type_) {
+        Some(c) if c.status == status => {}
+        Some(c) => {
+            c.status = status.into();
+            c.last_transition_time = t;
+            c.reason = None;
+            c.message = None;
+        }
+        None => conds.push(PodCondition {
+            type_: type_.into(),
+            status: status.into(),
+            last_transition_time: t,
+            ..Default::default()
+        }),
+    }
+}
+
+fn set_meta(
+    map: &mut Option<BTreeMap<String, String>>,
+    changes: &BTreeMap<String, Option<String>>,
+) {
+    let m = map.get_or_insert_with(BTreeMap::new);
+    for (k, v) in changes {
+        match v {
+            Some(v) => m.insert(k.clone(), v.clone()),
+            None => m.remove(k),
+        };
+    }
+}
+
+/// Apply one pass's writes to the imagined cluster.
+pub fn apply(world: &mut Snapshot, p: &Plan) {
+    let now = world.now;
+    match &p.revision {
+        Some(RevisionWrite::Create { revision, .. }) => {
+            let mut r = (**revision).clone();
+            r.metadata.creation_timestamp = Some(Time(now));
+            world.revisions.push(r);
+        }
+        Some(RevisionWrite::Renumber { name, revision, .. }) => {
+            if let Some(r) = world.revisions.iter_mut().find(|r| &r.name_any() == name) {
+                r.revision = *revision;
+            }
+        }
+        None => {}
+    }
+    if let Some(d) = &p.defaulted {
+        world.cloneset.spec = d.spec.clone();
+    }
+    let mut status = p.status.clone();
+    status.observed_generation = world.cloneset.metadata.generation.unwrap_or(0);
+    world.cloneset.status = Some(status);
+    if let Some(names) = &p.prune_pods_to_delete
+        && let Some(s) = world.cloneset.spec.scale_strategy.as_mut()
+    {
+        s.pods_to_delete = Some(names.clone());
+    }
+    world
+        .revisions
+        .retain(|r| !p.delete_revisions.contains(&r.name_any()));
+    for a in &p.actions {
+        match a {
+            Action::Create { object, .. } => {
+                let mut pod = (**object).clone();
+                pod.metadata.uid = Some(format!("uid-{}", pod.name_any()));
+                pod.metadata.creation_timestamp = Some(Time(now));
+                pod.status = Some(PodStatus {
+                    phase: Some("Pending".into()),
+                    ..Default::default()
+                });
+                world.pods.push(pod);
+            }
+            Action::Delete { pod: name, .. } => world.pods.retain(|p| pod::name(p) != name),
+            Action::DeletePvc { pvc } => world.pvcs.retain(|c| &c.name_any() != pvc),
+            Action::Release { pod: name } => {
+                if let Some(p) = world.pods.iter_mut().find(|p| pod::name(p) == name)
+                    && let Some(refs) = p.metadata.owner_references.as_mut()
+                {
+                    refs.retain(|r| r.controller != Some(true));
+                }
+            }
+            Action::Mark {
+                pod: name, marks, ..
+            } => {
+                if let Some(p) = world.pods.iter_mut().find(|p| pod::name(p) == name) {
+                    set_meta(&mut p.metadata.labels, &marks.labels);
+                    set_meta(&mut p.metadata.annotations, &marks.annotations);
+                    if !marks.add_finalizers.is_empty() {
+                        let f = p.metadata.finalizers.get_or_insert_with(Vec::new);
+                        f.extend(marks.add_finalizers.iter().cloned());
+                    }
+                    if marks.gate_ready {
+                        set_cond(p, keys::INPLACE_READY, "True", now);
+                    }
+                }
+            }
+            Action::UpdateInPlace {
+                pod: name,
+                to,
+                change,
+                grace_seconds,
+                ..
+            } => {
+                if let Some(p) = world.pods.iter_mut().find(|p| pod::name(p) == name) {
+                    let mut labels = change.labels.clone();
+                    labels.insert(keys::REVISION.into(), Some(to.clone()));
+                    labels.insert(
+                        keys::POD_TEMPLATE_HASH.into(),
+                        Some(pod::short_hash(to).into()),
+                    );
+                    labels.insert(keys::STATE.into(), Some(state::UPDATING.into()));
+                    set_meta(&mut p.metadata.labels, &labels);
+                    set_meta(&mut p.metadata.annotations, &change.annotations);
+                    let last: BTreeMap<String, plan::ImageId> = p
+                        .status
+                        .as_ref()
+                        .and_then(|s| s.container_statuses.clone())
+                        .unwrap_or_default()
+                        .into_iter()
+                        .filter(|c| change.images.contains_key(&c.name))
+                        .map(|c| {
+                            (
+                                c.name,
+                                plan::ImageId {
+                                    image_id: c.image_id,
+                                },
+                            )
+                        })
+                        .collect();
+                    let st = plan::InPlaceState {
+                        revision: to.clone(),
+                        update_timestamp: plan::rfc3339(now),
+                        last_container_statuses: (!last.is_empty()).then_some(last),
+                        update_images: !change.images.is_empty(),
+                    };
+                    let mut ann = BTreeMap::new();
+                    ann.insert(
+                        keys::INPLACE_STATE.to_string(),
+                        serde_json::to_string(&st).ok(),
+                    );
+                    if *grace_seconds > 0 && !change.images.is_empty() {
+                        let g = plan::InPlaceGrace {
+                            revision: to.clone(),
+                            container_images: change.images.clone(),
+                            grace_seconds: *grace_seconds,
+                        };
+                        ann.insert(
+                            keys::INPLACE_GRACE.to_string(),
+                            serde_json::to_string(&g).ok(),
+                        );
+                    } else {
+                        set_images(p, &change.images);
+                    }
+                    set_meta(&mut p.metadata.annotations, &ann);
+                    if pod::has_gate(p, keys::INPLACE_READY) {
+                        set_cond(p, keys::INPLACE_READY, "False", now);
+                        set_cond(p, "Ready", "False", now);
+                    }
+                }
+            }
+            Action::FinishGrace { pod: name, images } => {
+                if let Some(p) = world.pods.iter_mut().find(|p| pod::name(p) == name) {
+                    if let Some(a) = p.metadata.annotations.as_mut() {
+                        a.remove(keys::INPLACE_GRACE);
+                    }
+                    set_images(p, images);
+                }
+            }
+        }
+    }
+}
+
+fn set_images(p: &mut Pod, images: &BTreeMap<String, String>) {
+    if let Some(spec) = p.spec.as_mut() {
+        for c in spec.containers.iter_mut() {
+            if let Some(i) = images.get(&c.name) {
+                c.image = Some(i.clone());
+            }
+        }
+    }
+}
+
+/// The scheduler and the kubelet, instantly: place pods, start containers, restart changed
+/// ones, and compute Ready from the readiness gates.
+pub fn settle(world: &mut Snapshot) {
+    let now = world.now;
+    for (i, p) in world.pods.iter_mut().enumerate() {
+        if !pod::is_active(p) {
+            continue;
+        }
+        let spec = p.spec.get_or_insert_with(Default::default);
+        if spec.node_name.is_none() {
+            spec.node_name = Some(NODES[i % NODES.len()].into());
+        }
+        let containers: Vec<(String, String)> = spec
+            .containers
+            .iter()
+            .map(|c| (c.name.clone(), c.image.clone().unwrap_or_default()))
+            .collect();
+        let st = p.status.get_or_insert_with(PodStatus::default);
+        st.phase = Some("Running".into());
+        let statuses = st.container_statuses.get_or_insert_with(Vec::new);
+        for (name, image) in containers {
+            let id = format!("sim/{image}");
+            match statuses.iter_mut().find(|c| c.name == name) {
+                Some(c) if c.image != image => {
+                    c.image = image;
+                    c.image_id = id;
+                    c.restart_count += 1;
+                }
+                Some(_) => {}
+                None => statuses.push(ContainerStatus {
+                    name,
+                    image,
+                    image_id: id,
+                    ready: true,
+                    ..Default::default()
+                }),
+            }
+        }
+        let gates_ok = p
+            .spec
+            .as_ref()
+            .and_then(|s| s.readiness_gates.clone())
+            .unwrap_or_default()
+            .iter()
+            .all(|g| pod::condition(p, &g.condition_type).is_some_and(|c| c.status == "True"));
+        set_cond(p, "ContainersReady", "True", now);
+        set_cond(p, "Ready", if gates_ok { "True" } else { "False" }, now);
+    }
+}
+
+/// Preview up to `max_passes` passes from `start`.
+pub fn preview(start: &Snapshot, max_passes: usize) -> Result<Preview, PlanError> {
+    let mut world = start.clone();
+    let step = i64::from(
+        world.cloneset.spec.min_ready_seconds.unwrap_or(0).max(0)
+            + world
+                .cloneset
+                .spec
+                .update_strategy
+                .as_ref()
+                .and_then(|u| u.in_place_update_strategy.as_ref())
+                .and_then(|i| i.grace_period_seconds)
+                .unwrap_or(0)
+                .max(0),
+    ) + 1;
+    let mut batches = Vec::new();
+    let mut errors = Vec::new();
+    let mut quiet = 0;
+    let mut last = None;
+    for _ in 0..max_passes {
+        let p = plan::plan(&world)?;
+        for e in &p.errors {
+            if !errors.contains(e) {
+                errors.push(e.clone());
+            }
+        }
+        let pod_actions: Vec<Action> = p
+            .actions
+            .iter()
+            .filter(|a| {
+                !matches!(
+                    a,
+                    Action::Mark {
+                        reason: "refresh",
+                        ..
+                    }
+                )
+            })
+            .cloned()
+            .collect();
+        let idle = p.actions.is_empty() && p.revision.is_none() && p.defaulted.is_none();
+        apply(&mut world, &p);
+        let unavailable = world
+            .pods
+            .iter()
+            .filter(|x| pod::is_active(x))
+            .filter(|x| {
+                !pod::available(
+                    x,
+                    world.cloneset.spec.min_ready_seconds.unwrap_or(0),
+                    world.now,
+                )
+            })
+            .count();
+        if !pod_actions.is_empty() {
+            batches.push(Batch {
+                batch: batches.len() + 1,
+                actions: pod_actions,
+                unavailable_after: unavailable,
+            });
+        }
+        settle(&mut world);
+        world.now = world
+            .now
+            .checked_add(SignedDuration::from_secs(step))
+            .unwrap_or(world.now);
+        last = Some(p);
+        quiet = if idle { quiet + 1 } else { 0 };
+        if quiet >= 2 {
+            break;
+        }
+    }
+    let p = last.unwrap_or_else(|| plan::plan(&world).expect("planned before"));
+    let replicas = p.status.replicas;
+    let updated = p.status.updated_replicas;
+    let want = world.cloneset.spec.replicas.unwrap_or(1);
+    let paused = world
+        .cloneset
+        .spec
+        .update_strategy
+        .as_ref()
+        .and_then(|u| u.paused)
+        .unwrap_or(false);
+    let rests_at = if quiet < 2 {
+        "limit"
+    } else if updated == want && replicas == want {
+        "complete"
+    } else if paused {
+        "paused"
+    } else {
+        "partition"
+    };
+    Ok(Preview {
+        cloneset: world.cloneset.name_any(),
+        namespace: world.cloneset.namespace().unwrap_or_default(),
+        update_revision: p.update_revision.clone(),
+        batches,
+        rests_at: rests_at.into(),
+        replicas,
+        updated,
+        errors,
+    })
+}

@@ -1,0 +1,255 @@
+//! Pod orderings (reference notes §2.9): which pods update first and which go first when
+//! scaling in. Each comparator returns `Less` for the pod to pick first.
+
+use std::cmp::Ordering;
+use std::collections::BTreeMap;
+
+use k8s_openapi::api::core::v1::Pod;
+use k8s_openapi::jiff::Timestamp;
+
+use crate::api::common::{UpdatePriorityStrategy, UpdateScatterTerm};
+use crate::controller::pod;
+use crate::controller::selector;
+
+fn phase_rank(p: &Pod) -> u8 {
+    match pod::phase(p) {
+        "Unknown" => 1,
+        "Running" => 2,
+        _ => 0,
+    }
+}
+
+/// Older-ready / older pods compare greater; `None` (zero time) first.
+fn time_cmp(a: Option<Timestamp>, b: Option<Timestamp>) -> Ordering {
+    match (a, b) {
+        (None, None) => Ordering::Equal,
+        (None, Some(_)) => Ordering::Less,
+        (Some(_), None) => Ordering::Greater,
+        (Some(x), Some(y)) => x.cmp(&y),
+    }
+}
+
+/// Upstream's ActivePods order (the update candidates' base order).
+pub fn active_pods(a: &Pod, b: &Pod) -> Ordering {
+    let assigned = |p: &Pod| !pod::node(p).is_empty();
+    assigned(a)
+        .cmp(&assigned(b))
+        .then(phase_rank(a).cmp(&phase_rank(b)))
+        .then(pod::is_ready(a).cmp(&pod::is_ready(b)))
+        .then_with(|| {
+            if pod::is_ready(a) && pod::is_ready(b) {
+                // Ready for less time first: the later ready time first.
+                time_cmp(pod::ready_since(b), pod::ready_since(a))
+            } else {
+                Ordering::Equal
+            }
+        })
+        .then(pod::max_restarts(b).cmp(&pod::max_restarts(a)))
+        .then_with(|| time_cmp(pod::created(b), pod::created(a)))
+}
+
+/// Same-node ranks: on a node with two or more of these pods, all but the best one get a rank
+/// equal to their distance from the end, so crowded nodes lose pods first.
+pub fn node_ranks(pods: &[&Pod]) -> BTreeMap<String, i32> {
+    let mut by_node: BTreeMap<&str, Vec<&Pod>> = BTreeMap::new();
+    for p in pods {
+        by_node.entry(pod::node(p)).or_default().push(p);
+    }
+    let mut ranks = BTreeMap::new();
+    for (node, mut group) in by_node {
+        if node.is_empty() || group.len() < 2 {
+            continue;
+        }
+        // Best (kept longest) last.
+        group.sort_by(|a, b| active_pods(a, b));
+        let n = group.len();
+        for (i, p) in group.iter().enumerate() {
+            if i + 1 < n {
+                ranks.insert(pod::name(p).to_string(), (n - i - 1) as i32);
+            }
+        }
+    }
+    ranks
+}
+
+/// CloneSet's deletion order ("ActivePodsWithRanks").
+pub fn deletion(
+    a: &Pod,
+    b: &Pod,
+    ranks: &BTreeMap<String, i32>,
+    min_ready: i32,
+    now: Timestamp,
+) -> Ordering {
+    let assigned = |p: &Pod| !pod::node(p).is_empty();
+    let rank = |p: &Pod| ranks.get(pod::name(p)).copied().unwrap_or(0);
+    assigned(a)
+        .cmp(&assigned(b))
+        .then(phase_rank(a).cmp(&phase_rank(b)))
+        .then(pod::available(a, min_ready, now).cmp(&pod::available(b, min_ready, now)))
+        .then(pod::is_ready(a).cmp(&pod::is_ready(b)))
+        .then(pod::deletion_cost(a).cmp(&pod::deletion_cost(b)))
+        .then(rank(b).cmp(&rank(a)))
+        .then_with(|| {
+            if pod::is_ready(a) && pod::is_ready(b) {
+                time_cmp(pod::ready_since(b), pod::ready_since(a))
+            } else {
+                Ordering::Equal
+            }
+        })
+        .then(pod::max_restarts(b).cmp(&pod::max_restarts(a)))
+        .then_with(|| time_cmp(pod::created(b), pod::created(a)))
+}
+
+/// The trailing integer of a label value (`sts-10` → 10); none counts 0.
+fn trailing_int(v: &str) -> i64 {
+    let digits: String = v
+        .chars()
+        .rev()
+        .take_while(|c| c.is_ascii_digit())
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .collect();
+    digits.parse().unwrap_or(0)
+}
+
+/// Apply `priorityStrategy` (stable): weight terms (higher sum first) or order terms (pods
+/// with none of the keys first, then by key order, then higher trailing integer first).
+pub fn by_priority(pods: &mut [&Pod], strategy: Option<&UpdatePriorityStrategy>) {
+    let Some(s) = strategy else { return };
+    if let Some(weights) = s.weight_priority.as_ref().filter(|w| !w.is_empty()) {
+        let score = |p: &Pod| -> i64 {
+            let labels = p.metadata.labels.clone().unwrap_or_default();
+            weights
+                .iter()
+                .filter(|w| selector::matches(&w.match_selector, &labels).unwrap_or(false))
+                .map(|w| i64::from(w.weight))
+                .sum()
+        };
+        pods.sort_by_key(|p| std::cmp::Reverse(score(p)));
+    } else if let Some(order) = s.order_priority.as_ref().filter(|o| !o.is_empty()) {
+        let key = |p: &Pod| -> (i64, i64) {
+            for (i, term) in order.iter().enumerate() {
+                if let Some(v) = pod::label(p, &term.ordered_key) {
+                    return (i as i64, -trailing_int(v));
+                }
+            }
+            (-1, 0)
+        };
+        pods.sort_by_key(|p| key(p));
+    }
+}
+
+fn round_half_away(x: f64) -> usize {
+    x.round().max(0.0) as usize
+}
+
+/// Apply `scatterStrategy` to the waiting pods; `all` are every active pod.
+pub fn scatter<'a>(
+    waiting: Vec<&'a Pod>,
+    all: &[&Pod],
+    terms: &[UpdateScatterTerm],
+) -> Vec<&'a Pod> {
+    let matches = |p: &Pod, t: &UpdateScatterTerm| pod::label(p, &t.key) == Some(t.value.as_str());
+    let mut terms: Vec<&UpdateScatterTerm> = terms.iter().collect();
+    if terms.len() > 1 {
+        terms.retain(|t| waiting.iter().any(|p| matches(p, t)));
+        terms.sort_by_key(|t| std::cmp::Reverse(waiting.iter().filter(|p| matches(p, t)).count()));
+    }
+    let mut pods = waiting;
+    for t in terms {
+        let (matched, unmatched): (Vec<&Pod>, Vec<&Pod>) =
+            pods.iter().copied().partition(|p| matches(p, t));
+        if matched.len() <= 1 || unmatched.len() <= 1 {
+            continue;
+        }
+        let mut matched = matched;
+        let last = matched.pop().expect("len > 1");
+        let (m, u) = (matched.len(), unmatched.len());
+        let all_m = all.iter().filter(|p| matches(p, t)).count();
+        let all_u = all.len() - all_m;
+        let mut group_num = m.min(u).max(1);
+        let mut msize = round_half_away(m as f64 / group_num as f64).max(1);
+        let mut usize_ = round_half_away(u as f64 / group_num as f64).max(1);
+        let mut head: Vec<&Pod> = Vec::new();
+        let mut rest_u: &[&Pod] = &unmatched;
+        if all_m > 0 && (all_u as f64 / all_m as f64) < (u as f64 / (m + 1) as f64) {
+            let gn = all_m.min(all_u).max(1);
+            msize = round_half_away(all_m as f64 / gn as f64).max(1);
+            usize_ = round_half_away(all_u as f64 / gn as f64).max(1);
+            group_num = (m / msize).min(u / usize_).max(1);
+            let extra = u.saturating_sub(group_num * usize_);
+            head.extend_from_slice(&unmatched[..extra]);
+            rest_u = &unmatched[extra..];
+        }
+        let mut out = head;
+        let (mut mi, mut ui) = (0, 0);
+        for _ in 0..group_num {
+            let me = (mi + msize).min(matched.len());
+            out.extend_from_slice(&matched[mi..me]);
+            mi = me;
+            let ue = (ui + usize_).min(rest_u.len());
+            out.extend_from_slice(&rest_u[ui..ue]);
+            ui = ue;
+        }
+        out.extend_from_slice(&matched[mi..]);
+        out.extend_from_slice(&rest_u[ui..]);
+        out.push(last);
+        pods = out;
+    }
+    pods
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::common::UpdatePriorityOrderTerm;
+
+    fn p(name: &str, labels: &[(&str, &str)]) -> Pod {
+        let mut pod = Pod::default();
+        pod.metadata.name = Some(name.into());
+        pod.metadata.labels = Some(
+            labels
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+        );
+        pod
+    }
+
+    #[test]
+    fn order_priority_puts_unkeyed_first_then_higher_numbers() {
+        let pods = [
+            p("a", &[("k", "sts-2")]),
+            p("b", &[]),
+            p("c", &[("k", "sts-10")]),
+        ];
+        let mut refs: Vec<&Pod> = pods.iter().collect();
+        let s = UpdatePriorityStrategy {
+            order_priority: Some(vec![UpdatePriorityOrderTerm {
+                ordered_key: "k".into(),
+            }]),
+            weight_priority: None,
+        };
+        by_priority(&mut refs, Some(&s));
+        let names: Vec<&str> = refs.iter().map(|p| pod::name(p)).collect();
+        assert_eq!(names, ["b", "c", "a"]);
+    }
+
+    #[test]
+    fn scatter_alternates_matched_and_unmatched() {
+        let pods: Vec<Pod> = (0..6)
+            .map(|i| p(&format!("p{i}"), &[("zone", if i < 3 { "a" } else { "b" })]))
+            .collect();
+        let refs: Vec<&Pod> = pods.iter().collect();
+        let term = UpdateScatterTerm {
+            key: "zone".into(),
+            value: "a".into(),
+        };
+        let out = scatter(refs.clone(), &refs, &[term]);
+        let zones: Vec<&str> = out.iter().map(|p| pod::label(p, "zone").unwrap()).collect();
+        assert_eq!(out.len(), 6);
+        assert_eq!(zones.last(), Some(&"a"));
+        assert_ne!(zones[0], zones[1]);
+    }
+}
