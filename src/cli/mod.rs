@@ -2,8 +2,11 @@
 
 pub mod controller;
 pub mod crds;
+pub mod drive;
 pub mod global;
 pub mod rollout;
+pub mod scale;
+pub mod set;
 pub mod version;
 
 use clap::{Parser, Subcommand};
@@ -40,6 +43,11 @@ pub enum Command {
     /// Install, inspect and compare the Kruise CRDs (for clusters without the operator)
     #[command(subcommand)]
     Crds(crds::CrdsCommand),
+    /// Set the number of replicas, deleting chosen pods first
+    Scale(scale::ScaleArgs),
+    /// Change a workload: images (in place for CloneSet)
+    #[command(subcommand)]
+    Set(set::SetCommand),
     /// Run the embedded controllers (CloneSet) for clusters without the operator
     #[command(subcommand)]
     Controller(controller::ControllerCommand),

@@ -1,5 +1,6 @@
 use clap::{Args, Subcommand};
 
+use super::drive::DriveArgs;
 use super::{OutputArgs, WriteArgs};
 
 #[derive(Subcommand, Debug)]
@@ -50,6 +51,8 @@ pub struct MutateArgs {
     #[command(flatten)]
     pub target: Resources,
     #[command(flatten)]
+    pub drive: DriveArgs,
+    #[command(flatten)]
     pub write: WriteArgs,
     #[command(flatten)]
     pub output: OutputArgs,
@@ -88,6 +91,8 @@ pub struct UndoArgs {
     /// The revision to roll back to; 0 is the previous one
     #[arg(long = "to-revision", value_name = "N", default_value_t = 0)]
     pub to_revision: i64,
+    #[command(flatten)]
+    pub drive: DriveArgs,
     #[command(flatten)]
     pub write: WriteArgs,
     #[command(flatten)]

@@ -1,8 +1,11 @@
 //! What each command does; thin, calling into `client`, `output` and (later) `controller`.
 
+pub mod cloneset;
 pub mod controller;
 pub mod crds;
 pub mod rollout;
+pub mod scale;
+pub mod set;
 pub mod version;
 
 use crate::cli::{Cli, Command};
@@ -13,6 +16,8 @@ pub async fn run(cli: &Cli) -> Result<()> {
         Command::Version(a) => version::run(&cli.global, a).await,
         Command::Rollout(c) => rollout::run(&cli.global, c).await,
         Command::Crds(c) => crds::run(&cli.global, c).await,
+        Command::Scale(a) => scale::run(&cli.global, a).await,
+        Command::Set(c) => set::run(&cli.global, c).await,
         Command::Controller(c) => controller::run(&cli.global, c).await,
     }
 }

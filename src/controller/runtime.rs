@@ -46,6 +46,8 @@ pub struct Report {
     pub deleted: usize,
     pub updated: usize,
     pub errors: Vec<String>,
+    /// Errors of the plan itself (FailedScale / FailedUpdate): retrying will not help.
+    pub plan_errors: Vec<String>,
     pub paused: bool,
 }
 
@@ -343,6 +345,7 @@ impl Runner {
             deleted: 0,
             updated: 0,
             errors: vec![],
+            plan_errors: vec![],
             paused: cs
                 .spec
                 .update_strategy
@@ -377,6 +380,7 @@ impl Runner {
         report.deleted = applied.deleted;
         report.updated = applied.updated;
         report.errors.extend(plan.errors.iter().cloned());
+        report.plan_errors = plan.errors.clone();
         report.errors.extend(applied.errors.iter().cloned());
         let mut expect = applied.expect;
         let at_rest = plan.actions.is_empty() && plan.revision.is_none();

@@ -2,6 +2,7 @@
 //! acts on each in turn (an error on one does not stop the others; the exit code reports it),
 //! and prints kubectl's lines (`deployment.apps/web paused`) or the objects (`-o json|yaml|name`).
 
+pub mod cloneset;
 pub mod deployment;
 
 use std::time::Duration;
@@ -15,14 +16,14 @@ use crate::cli::rollout::{
     HistoryArgs, MutateArgs, Resources, RolloutCommand, StatusArgs, UndoArgs,
 };
 use crate::cli::{DryRun, GlobalArgs, OutputArgs, OutputFormat};
-use crate::client::kinds::{DEPLOYMENT, Kind};
+use crate::client::kinds::{CLONESET, DEPLOYMENT, Kind};
 use crate::client::resolve::{self, Selection};
 use crate::client::write::{Change, Outcome, guarded};
 use crate::client::{Kube, connect};
 use crate::error::{Error, Result, Target, from_kube};
 use crate::output::{self, progress, table::KubeTable};
 
-const SUPPORTED: &[Kind] = &[DEPLOYMENT];
+const SUPPORTED: &[Kind] = &[DEPLOYMENT, CLONESET];
 
 pub async fn run(global: &GlobalArgs, cmd: &RolloutCommand) -> Result<()> {
     match cmd {
@@ -37,28 +38,41 @@ pub async fn run(global: &GlobalArgs, cmd: &RolloutCommand) -> Result<()> {
 
 /// Parses and checks the arguments before anything touches the network.
 fn selection(r: &Resources, command: &str) -> Result<Selection> {
+    selection_for(r, command, SUPPORTED)
+}
+
+pub(crate) fn selection_for(r: &Resources, command: &str, supported: &[Kind]) -> Result<Selection> {
     let sel = resolve::parse(&r.resources, r.selector.as_deref())?;
-    resolve::check_kinds(&sel, command, SUPPORTED)?;
+    resolve::check_kinds(&sel, command, supported)?;
     Ok(sel)
 }
 
 /// Names of the selected objects (a label selector costs one LIST).
-async fn names(kube: &Kube, sel: Selection) -> Result<Vec<(Kind, String)>> {
+pub(crate) async fn names(kube: &Kube, sel: Selection) -> Result<Vec<(Kind, String)>> {
     match sel {
         Selection::Named(v) => Ok(v),
         Selection::Selector(kind, labels) => {
-            let api: Api<Deployment> = Api::namespaced(kube.client.clone(), &kube.namespace);
-            let list = api
-                .list_metadata(&ListParams::default().labels(&labels))
-                .await
-                .map_err(|e| from_kube(e, &kube.server, None))?;
-            if list.items.is_empty() {
+            let lp = ListParams::default().labels(&labels);
+            let names: Vec<String> = if kind == CLONESET {
+                let api: Api<crate::api::cloneset::CloneSet> =
+                    Api::namespaced(kube.client.clone(), &kube.namespace);
+                api.list_metadata(&lp)
+                    .await
+                    .map(|l| l.items.iter().map(|m| m.name_any()).collect())
+            } else {
+                let api: Api<Deployment> = Api::namespaced(kube.client.clone(), &kube.namespace);
+                api.list_metadata(&lp)
+                    .await
+                    .map(|l| l.items.iter().map(|m| m.name_any()).collect())
+            }
+            .map_err(|e| from_kube(e, &kube.server, None))?;
+            if names.is_empty() {
                 output::note(&format!(
                     "No resources found in {} namespace.",
                     kube.namespace
                 ));
             }
-            Ok(list.items.iter().map(|m| (kind, m.name_any())).collect())
+            Ok(names.into_iter().map(|n| (kind, n)).collect())
         }
     }
 }
@@ -83,7 +97,7 @@ async fn prepare(
     Ok((kube, targets))
 }
 
-fn check_output(o: &OutputArgs, allowed: &[OutputFormat]) -> Result<()> {
+pub(crate) fn check_output(o: &OutputArgs, allowed: &[OutputFormat]) -> Result<()> {
     match o.output {
         Some(f) if !allowed.contains(&f) => Err(Error::usage(format!(
             "-o {} is not supported here; use one of: {}",
@@ -98,7 +112,7 @@ fn check_output(o: &OutputArgs, allowed: &[OutputFormat]) -> Result<()> {
     }
 }
 
-fn dry_suffix(d: DryRun) -> &'static str {
+pub(crate) fn dry_suffix(d: DryRun) -> &'static str {
     match d {
         DryRun::None => "",
         DryRun::Client => " (dry run)",
@@ -107,7 +121,7 @@ fn dry_suffix(d: DryRun) -> &'static str {
 }
 
 /// Runs `each` on every target, printing errors as they come; the first error decides the exit.
-async fn for_each<F, Fut>(targets: Vec<(Kind, String)>, mut each: F) -> Result<()>
+pub(crate) async fn for_each<F, Fut>(targets: Vec<(Kind, String)>, mut each: F) -> Result<()>
 where
     F: FnMut(Kind, String) -> Fut,
     Fut: std::future::Future<Output = Result<()>>,
@@ -133,7 +147,7 @@ where
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum Verb {
+pub(crate) enum Verb {
     Pause,
     Resume,
     Restart,
@@ -149,7 +163,7 @@ impl Verb {
     }
 }
 
-fn now_rfc3339() -> String {
+pub(crate) fn now_rfc3339() -> String {
     k8s_openapi::jiff::Timestamp::now()
         .strftime("%Y-%m-%dT%H:%M:%SZ")
         .to_string()
@@ -170,6 +184,9 @@ async fn mutate(global: &GlobalArgs, a: &MutateArgs, verb: Verb) -> Result<()> {
         let kube = kube.clone();
         let now = now.clone();
         async move {
+            if kind == CLONESET {
+                return cloneset::mutate(&kube, &name, a, verb).await;
+            }
             let api: Api<Deployment> = Api::namespaced(kube.client.clone(), &kube.namespace);
             let resource = kind.resource();
             let target = Target {
@@ -268,6 +285,9 @@ async fn history(global: &GlobalArgs, a: &HistoryArgs) -> Result<()> {
     for_each(targets, |kind, name| {
         let kube = kube.clone();
         async move {
+            if kind == CLONESET {
+                return cloneset::history(&kube, &name, a).await;
+            }
             let d = get_deployment(&kube, kind, &name).await?;
             let rss = owned_replicasets(&kube, &d).await?;
             let owned = deployment::owned(&d, &rss);
@@ -341,6 +361,9 @@ async fn undo(global: &GlobalArgs, a: &UndoArgs) -> Result<()> {
     for_each(targets, |kind, name| {
         let kube = kube.clone();
         async move {
+            if kind == CLONESET {
+                return cloneset::undo(&kube, &name, a).await;
+            }
             let api: Api<Deployment> = Api::namespaced(kube.client.clone(), &kube.namespace);
             let resource = kind.resource();
             let target = Target {
@@ -388,7 +411,11 @@ async fn undo(global: &GlobalArgs, a: &UndoArgs) -> Result<()> {
 async fn status(global: &GlobalArgs, a: &StatusArgs) -> Result<()> {
     let (kube, targets) = prepare(global, &a.target, "rollout status", None).await?;
     for (kind, name) in targets {
-        watch_status(&kube, kind, &name, a).await?;
+        if kind == CLONESET {
+            cloneset::status(&kube, &name, a).await?;
+        } else {
+            watch_status(&kube, kind, &name, a).await?;
+        }
     }
     Ok(())
 }

@@ -7,6 +7,9 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
+/// The template annotation `rollout restart` writes.
+pub const RESTARTED_AT: &str = "kubectl.kubernetes.io/restartedAt";
+
 /// What an in-place update writes into the pod.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -83,6 +86,14 @@ pub fn calculate(
                 out.insert(k.clone(), None);
             }
         }
+    }
+    // `rollout restart` asks for new containers. Upstream would patch this annotation in place
+    // and restart nothing; the embedded controller recreates the pods instead, so the command
+    // does what it says (a deliberate difference, documented in the README).
+    if change.annotations.contains_key(RESTARTED_AT) {
+        return Err(format!(
+            "a change of the template annotation {RESTARTED_AT} (rollout restart) needs new containers"
+        ));
     }
     Ok(change)
 }

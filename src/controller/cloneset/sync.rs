@@ -362,6 +362,7 @@ async fn other(
                 // pods/status takes the labels too: one request makes the pod Normal and Ready.
                 let mut patch = json!({"status": {"conditions": [{
                     "type": keys::INPLACE_READY, "status": "True", "lastTransitionTime": now_time(),
+                    "reason": null, "message": null,
                 }]}});
                 let meta = metadata_patch(marks);
                 if meta.as_object().is_some_and(|m| !m.is_empty()) {

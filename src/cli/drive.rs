@@ -1,0 +1,26 @@
+use clap::Args;
+
+/// How a command that changes a CloneSet ends: with no operator it drives the CloneSet with
+/// the embedded controller until it rests; with an operator it returns (or watches with -w).
+#[derive(Args, Debug, Clone)]
+pub struct DriveArgs {
+    /// Only write; do not reconcile or wait (prints how to reconcile later)
+    #[arg(long = "no-wait")]
+    pub no_wait: bool,
+    /// When an operator or another controller reconciles, watch until the CloneSet rests
+    #[arg(short = 'w', long = "watch")]
+    pub watch: bool,
+    /// Give up after this long (e.g. 5m); 0 waits forever
+    #[arg(long, value_name = "DURATION", default_value = "0", value_parser = crate::cli::global::parse_duration)]
+    pub timeout: std::time::Duration,
+}
+
+impl DriveArgs {
+    pub fn drive(&self) -> crate::cmd::cloneset::Drive {
+        crate::cmd::cloneset::Drive {
+            no_wait: self.no_wait,
+            watch: self.watch,
+            timeout: self.timeout,
+        }
+    }
+}
