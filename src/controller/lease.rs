@@ -123,10 +123,7 @@ pub async fn acquire(client: &Client, ns: &str, controller: &str, me: &str) -> R
         };
         return match api.create(&pp, &lease).await {
             Ok(_) => Ok(Acquire::Held),
-            Err(kube::Error::Api(s)) if s.code == 409 => Ok(Acquire::Standby(Holder {
-                identity: "another controller".into(),
-                renewed_seconds_ago: 0,
-            })),
+            Err(kube::Error::Api(s)) if s.code == 409 => lost_race(&api, &lease_name).await,
             Err(e) => Err(from_kube(e, "", None)),
         };
     };
@@ -145,12 +142,24 @@ pub async fn acquire(client: &Client, ns: &str, controller: &str, me: &str) -> R
     spec.renew_time = Some(now_micro());
     match api.replace(&lease.name_any(), &pp, &lease).await {
         Ok(_) => Ok(Acquire::Held),
-        Err(kube::Error::Api(s)) if s.code == 409 => Ok(Acquire::Standby(Holder {
-            identity: "another controller".into(),
-            renewed_seconds_ago: 0,
-        })),
+        Err(kube::Error::Api(s)) if s.code == 409 => lost_race(&api, &lease.name_any()).await,
         Err(e) => Err(from_kube(e, "", None)),
     }
+}
+
+/// Someone wrote the Lease between our read and our write: they hold it; say who.
+async fn lost_race(api: &Api<Lease>, name: &str) -> Result<Acquire> {
+    let lease = api
+        .get_opt(name)
+        .await
+        .map_err(|e| from_kube(e, "", None))?;
+    let holder = lease
+        .and_then(|l| live_holder(&l, Timestamp::now()))
+        .unwrap_or(Holder {
+            identity: "another controller".into(),
+            renewed_seconds_ago: 0,
+        });
+    Ok(Acquire::Standby(holder))
 }
 
 /// Give the Lease up so a standby takes over at once.
