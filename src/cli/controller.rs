@@ -9,7 +9,7 @@ manager performs, from this terminal, for clusters where the operator is not ins
 namespace at a time (a Lease per namespace); a second one waits as a standby and takes over when the first \
 stops. Refuses to run while a live OpenKruise manager is detected. Ctrl-C finishes the writes in flight, \
 releases the Lease and exits.",
-        after_help = "Examples:\n  kubectl kruise controller run -n default\n  kubectl kruise controller run -A\n  kubectl kruise controller run --controllers cloneset -n prod"
+        after_help = "Examples:\n  kubectl kruise controller run -n default\n  kubectl kruise controller run -A\n  kubectl kruise controller run --controllers cloneset -n prod\n  kubectl kruise controller run -n ci --exit-when-done"
     )]
     Run(RunArgs),
 }
@@ -27,4 +27,8 @@ pub struct RunArgs {
     /// Act in every namespace
     #[arg(short = 'A', long = "all-namespaces")]
     pub all_namespaces: bool,
+    /// Exit (0) once every CloneSet in scope rests (done, paused or at its partition); for
+    /// scripts and CI
+    #[arg(long = "exit-when-done")]
+    pub exit_when_done: bool,
 }

@@ -118,7 +118,9 @@ async fn run_controllers(global: &GlobalArgs, a: &RunArgs) -> Result<()> {
         scope,
         only: None,
         identity: lease::identity(),
-        until: None,
+        until: a
+            .exit_when_done
+            .then(|| Box::new(crate::cmd::cloneset::at_goal) as runtime::Goal),
     };
     let live = std::io::stderr().is_terminal() && output::progress::enabled();
     let multi = MultiProgress::with_draw_target(ProgressDrawTarget::stderr());

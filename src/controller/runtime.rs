@@ -67,7 +67,7 @@ pub struct Options {
     /// Only this CloneSet (a command driving its own object).
     pub only: Option<Key>,
     pub identity: String,
-    /// Stop when this returns true for the CloneSet in `only`.
+    /// Stop when this returns true for the CloneSet in `only` (or for every CloneSet in scope).
     pub until: Option<Goal>,
 }
 
@@ -551,13 +551,20 @@ pub async fn run(
                 on_notice(&n);
             }
         }
-        if let (Some(until), Some(only)) = (&opts.until, &opts.only)
-            && let Some(cs) = r
-                .sets
-                .get(&reflector::ObjectRef::new(&only.1).within(&only.0))
-            && until(&cs)
-        {
-            break;
+        if let Some(until) = &opts.until {
+            let done = match &opts.only {
+                Some(only) => r
+                    .sets
+                    .get(&reflector::ObjectRef::new(&only.1).within(&only.0))
+                    .is_some_and(|cs| until(&cs)),
+                None => {
+                    let all = r.sets.state();
+                    !all.is_empty() && all.iter().all(|cs| until(cs))
+                }
+            };
+            if done {
+                break;
+            }
         }
     }
     r.release_all().await;

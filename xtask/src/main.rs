@@ -2,12 +2,14 @@
 //!
 //!   cargo xtask cluster up|down|status [--dir DIR]   the local control plane (default target/cluster)
 //!   cargo xtask test [-- ARGS]                        build, cluster up, every test, cluster down
+//!   cargo xtask demo                                  the main job: cluster up, seed 000's CloneSet story
 //!   cargo xtask gen                                   regenerate manifests/ from src/api
 //!   cargo xtask bench [cli]                           benchmarks that print figures
 
 mod bench;
 mod bins;
 mod cluster;
+mod demo;
 mod pki;
 
 use std::path::{Path, PathBuf};
@@ -28,6 +30,9 @@ tasks:
   cluster status [--dir DIR]  what runs, on which ports, where the logs are
   test [-- ARGS]              build, bring the cluster up, run every test (ARGS go to the
                               test binaries), bring it down again (also on failure)
+  demo                        the main job: build the plugin, bring the cluster up, install the
+                              CRDs and play seed 000's CloneSet story with the embedded
+                              controller; the cluster stays up
   gen                         regenerate manifests/ (the CRDs) from src/api
   bench [cli]                 benchmarks: print figures (wall time, memory, API requests)
 
@@ -100,6 +105,10 @@ fn run(args: &[String]) -> Result<ExitCode> {
             } else {
                 ExitCode::FAILURE
             })
+        }
+        ["demo"] => {
+            demo::run(&root)?;
+            Ok(ExitCode::SUCCESS)
         }
         ["bench", rest @ ..] => {
             bench::run(&root, rest)?;
