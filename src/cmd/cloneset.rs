@@ -11,7 +11,6 @@ use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use k8s_openapi::api::apps::v1::ControllerRevision;
 use k8s_openapi::api::core::v1::{PersistentVolumeClaim, Pod};
 use k8s_openapi::jiff::Timestamp;
-use kube::ResourceExt;
 use kube::api::{Api, ListParams};
 
 use crate::api::cloneset::CloneSet;
@@ -19,7 +18,6 @@ use crate::cli::OutputFormat;
 use crate::client::{Kube, detect};
 use crate::controller::cloneset::plan::{Action, Snapshot};
 use crate::controller::cloneset::preview::{self, Preview};
-use crate::controller::intstr;
 use crate::controller::lease;
 use crate::controller::runtime::{self, Options, Scope};
 use crate::error::{Error, Result, Target, from_kube};
@@ -44,6 +42,26 @@ pub async fn get(kube: &Kube, name: &str) -> Result<CloneSet> {
         .get(name)
         .await
         .map_err(|e| from_kube(e, &kube.server, Some(&target(kube, name))))
+}
+
+/// What a command prints after writing the CloneSet: kubectl's line, or the object.
+pub fn print_written(
+    name: &str,
+    obj: &CloneSet,
+    done: &str,
+    dry: crate::cli::DryRun,
+    fmt: Option<OutputFormat>,
+) -> Result<()> {
+    match fmt {
+        Some(OutputFormat::Name) => output::outln(&format!("{RESOURCE}/{name}")),
+        Some(f @ (OutputFormat::Json | OutputFormat::Yaml)) => {
+            output::print_objects(std::slice::from_ref(obj), f)
+        }
+        _ => output::outln(&format!(
+            "{RESOURCE}/{name} {done}{}",
+            crate::cmd::rollout::dry_suffix(dry)
+        )),
+    }
 }
 
 /// Pods, revisions and PVCs of the namespace, for a plan.
@@ -165,101 +183,7 @@ fn describe(a: &Action) -> (&'static str, String) {
     }
 }
 
-/// Where the CloneSet should rest: observed, all replicas present and available, and (unless
-/// paused) as many pods updated as the partition allows.
-pub fn at_goal(cs: &CloneSet) -> bool {
-    status(cs).1 == Phase::Complete
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Phase {
-    Progressing,
-    Complete,
-    Failed,
-}
-
-/// The rollout status line and where it stands.
-pub fn status(cs: &CloneSet) -> (String, Phase) {
-    let name = cs.name_any();
-    let want = cs.spec.replicas.unwrap_or(1);
-    let Some(st) = cs.status.as_ref() else {
-        return (
-            format!("Waiting for cloneset \"{name}\" to be observed by a controller..."),
-            Phase::Progressing,
-        );
-    };
-    if st.observed_generation < cs.metadata.generation.unwrap_or(0) {
-        return (
-            format!("Waiting for cloneset spec update of \"{name}\" to be observed..."),
-            Phase::Progressing,
-        );
-    }
-    if let Some(c) = st.conditions.iter().flatten().find(|c| {
-        c.type_ == "Progressing" && c.reason.as_deref() == Some("ProgressDeadlineExceeded")
-    }) {
-        return (
-            format!(
-                "cloneset \"{name}\" failed: {}",
-                c.message.clone().unwrap_or_default()
-            ),
-            Phase::Failed,
-        );
-    }
-    let us = cs.spec.update_strategy.clone().unwrap_or_default();
-    let partition = intstr::partition(us.partition.as_ref(), want).unwrap_or(0);
-    let expected = want - partition;
-    let paused = us.paused.unwrap_or(false);
-    let updated_avail = st.updated_available_replicas.unwrap_or(0);
-    if st.replicas > want {
-        return (
-            format!(
-                "Waiting for rollout to finish: {} old replicas are pending termination...",
-                st.replicas - want
-            ),
-            Phase::Progressing,
-        );
-    }
-    if !paused && st.updated_replicas < expected {
-        return (
-            format!(
-                "Waiting for rollout to finish: {} out of {expected} new replicas have been updated...",
-                st.updated_replicas
-            ),
-            Phase::Progressing,
-        );
-    }
-    if st.available_replicas < want || st.replicas < want {
-        return (
-            format!(
-                "Waiting for rollout to finish: {} of {want} replicas are available...",
-                st.available_replicas
-            ),
-            Phase::Progressing,
-        );
-    }
-    if !paused && updated_avail < expected {
-        return (
-            format!(
-                "Waiting for rollout to finish: {updated_avail} of {expected} updated replicas are available..."
-            ),
-            Phase::Progressing,
-        );
-    }
-    let line = if paused && st.updated_replicas < expected {
-        format!(
-            "cloneset \"{name}\" is paused with {} of {want} pods updated",
-            st.updated_replicas
-        )
-    } else if partition > 0 {
-        format!(
-            "cloneset \"{name}\" partition rolled out: {} of {want} pods updated, {partition} kept at the old revision by the partition",
-            st.updated_replicas
-        )
-    } else {
-        format!("cloneset \"{name}\" successfully rolled out")
-    };
-    (line, Phase::Complete)
-}
+pub use crate::controller::cloneset::goal::{Phase, at_goal, status};
 
 /// How a mutating command ends after its write.
 #[derive(Debug, Clone, Copy)]

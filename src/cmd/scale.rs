@@ -12,7 +12,7 @@ use crate::cli::{DryRun, GlobalArgs, OutputFormat};
 use crate::client::kinds::{CLONESET, DEPLOYMENT, Kind};
 use crate::client::write::{Change, guarded};
 use crate::client::{Kube, connect};
-use crate::cmd::cloneset::{self as cs_cmd, RESOURCE};
+use crate::cmd::cloneset as cs_cmd;
 use crate::cmd::rollout::{check_output, dry_suffix, for_each, names, selection_for};
 use crate::controller::pod::keys;
 use crate::error::{Error, Result, Target, from_kube};
@@ -130,16 +130,7 @@ async fn cloneset(kube: &Kube, name: &str, a: &ScaleArgs) -> Result<()> {
     if a.write.dry_run == DryRun::Client {
         return cs_cmd::print_preview(kube, &obj, a.output.output).await;
     }
-    match a.output.output {
-        Some(OutputFormat::Name) => output::outln(&format!("{RESOURCE}/{name}"))?,
-        Some(f @ (OutputFormat::Json | OutputFormat::Yaml)) => {
-            output::print_objects(std::slice::from_ref(&obj), f)?
-        }
-        _ => output::outln(&format!(
-            "{RESOURCE}/{name} scaled{}",
-            dry_suffix(a.write.dry_run)
-        ))?,
-    }
+    cs_cmd::print_written(name, &obj, "scaled", a.write.dry_run, a.output.output)?;
     if a.write.dry_run == DryRun::None {
         return cs_cmd::drive(kube, name, a.drive.drive()).await;
     }
@@ -156,10 +147,7 @@ async fn deployment(kube: &Kube, name: &str, a: &ScaleArgs) -> Result<()> {
         name,
         namespace: &kube.namespace,
     };
-    let d = api
-        .get(name)
-        .await
-        .map_err(|e| from_kube(e, &kube.server, Some(&target)))?;
+    let d = crate::cmd::rollout::get_deployment(kube, DEPLOYMENT, name).await?;
     let uid = d.metadata.uid.clone().unwrap_or_default();
     let rs_api: Api<ReplicaSet> = Api::namespaced(kube.client.clone(), &kube.namespace);
     let mut pods = Vec::new();

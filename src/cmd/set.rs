@@ -10,10 +10,10 @@ use crate::cli::{DryRun, GlobalArgs, OutputFormat};
 use crate::client::kinds::{self, CLONESET, DEPLOYMENT, Kind};
 use crate::client::write::{Change, apply_locally, guarded};
 use crate::client::{Kube, connect};
-use crate::cmd::cloneset::{self as cs_cmd, RESOURCE};
+use crate::cmd::cloneset as cs_cmd;
 use crate::cmd::rollout::{check_output, dry_suffix};
 use crate::controller::cloneset::{inplace, revision};
-use crate::error::{Error, Result, Target, from_kube};
+use crate::error::{Error, Result, Target};
 use crate::output;
 
 pub async fn run(global: &GlobalArgs, cmd: &SetCommand) -> Result<()> {
@@ -228,16 +228,13 @@ async fn cloneset(
     })
     .await?;
     let obj = outcome.object().clone();
-    match a.output.output {
-        Some(OutputFormat::Name) => output::outln(&format!("{RESOURCE}/{name}"))?,
-        Some(f @ (OutputFormat::Json | OutputFormat::Yaml)) => {
-            output::print_objects(std::slice::from_ref(&obj), f)?
-        }
-        _ => output::outln(&format!(
-            "{RESOURCE}/{name} image updated{}",
-            dry_suffix(a.write.dry_run)
-        ))?,
-    }
+    cs_cmd::print_written(
+        name,
+        &obj,
+        "image updated",
+        a.write.dry_run,
+        a.output.output,
+    )?;
     if let Some(n) = note {
         output::note(&n);
     }
@@ -265,10 +262,7 @@ async fn deployment(
         name,
         namespace: &kube.namespace,
     };
-    let d = api
-        .get(name)
-        .await
-        .map_err(|e| from_kube(e, &kube.server, Some(&target)))?;
+    let d = crate::cmd::rollout::get_deployment(kube, DEPLOYMENT, name).await?;
     let template = serde_json::to_value(d.spec.as_ref().map(|s| &s.template)).unwrap_or_default();
     let (ops, _) = image_ops(
         &template,

@@ -389,7 +389,14 @@ impl Runner {
                 .last_status
                 .get(key)
                 .is_some_and(|t| t.elapsed() < STATUS_EVERY);
-            if at_rest || !recent {
+            // Status writes are coalesced to one a second while pods move; a new generation
+            // and the resting state go out at once (`rollout status` waits on them).
+            let mut after = cs.clone();
+            after.status = Some(plan.status.clone());
+            let urgent = plan.status.observed_generation
+                > cs.status.as_ref().map_or(0, |s| s.observed_generation)
+                || (at_rest && super::cloneset::goal::at_goal(&after));
+            if urgent || !recent {
                 match sync::write_status(&self.client, &cs, &plan).await {
                     Ok(rv) => {
                         expect.push(Expect::CloneSetAt(rv));

@@ -1,5 +1,8 @@
 //! `cargo xtask bench`: figures, not assertions.
 //!
+//! cloneset: the embedded controller on the local control plane — wall time, API requests per
+//! pod (audit log) and the controller's peak RSS for scale 0→N and an in-place update of N pods.
+//!
 //! cli: wall time and peak RSS of the release binary for `--help` and `version --client`
 //! (median and max of N runs), and the API requests each command makes on a first run,
 //! counted in the API server's audit log (every run impersonates a unique user, so its requests
@@ -17,6 +20,9 @@ pub fn run(root: &Path, what: &[&str]) -> Result<()> {
     let all = what.is_empty();
     if all || what.contains(&"cli") {
         cli(root)?;
+    }
+    if all || what.contains(&"cloneset") {
+        cloneset(root)?;
     }
     Ok(())
 }
@@ -239,4 +245,207 @@ fn requests_as(state: &State, user: &str) -> Result<Vec<String>> {
     let mut out: Vec<(usize, String)> = seen.into_values().collect();
     out.sort();
     Ok(out.into_iter().map(|(_, s)| s).collect())
+}
+
+/// `controller run` as its own process (so its RSS and its requests are its own), under a
+/// unique impersonated user.
+fn cloneset(root: &Path) -> Result<()> {
+    let bin = release_binary(root)?;
+    let dir = root.join("target/cluster");
+    let (state, started) = match cluster::up(root, &dir)? {
+        cluster::Up::Started(s) => (s, true),
+        cluster::Up::AlreadyUp(s) => (s, false),
+    };
+    let result = (|| -> Result<()> {
+        let k = |args: &[&str]| cluster::kubectl(&state, args);
+        let crds = Command::new(&bin)
+            .args(["crds", "install"])
+            .env("KUBECONFIG", &state.kubeconfig)
+            .stdout(Stdio::null())
+            .status()?;
+        if !crds.success() {
+            return Err(fail("crds install failed"));
+        }
+        println!("== cloneset: embedded controller (release build), requests from the audit log");
+        println!(
+            "{:<28} {:>9} {:>9} {:>12} {:>10}",
+            "scenario", "wall", "requests", "per pod", "peak RSS"
+        );
+        for n in [100usize, 500] {
+            let tag = pki::random_hex(4)?;
+            let ns = format!("bench-{n}-{tag}");
+            let user = format!("bench-ctl-{tag}");
+            k(&["create", "namespace", &ns])?;
+            let cs = serde_json::json!({
+                "apiVersion": "apps.kruise.io/v1alpha1", "kind": "CloneSet",
+                "metadata": {"name": "bench", "namespace": ns},
+                "spec": {"replicas": 0, "selector": {"matchLabels": {"app": "bench"}},
+                    "updateStrategy": {"type": "InPlaceIfPossible"},
+                    "template": {"metadata": {"labels": {"app": "bench"}},
+                        "spec": {"containers": [{"name": "main", "image": "app:1"}]}}}
+            });
+            cluster::kubectl_stdin(&state, &["apply", "-f", "-"], &cs.to_string())?;
+            let mut child = Command::new(&bin)
+                .args([
+                    "-n",
+                    &ns,
+                    "controller",
+                    "run",
+                    "--as",
+                    &user,
+                    "--as-group",
+                    "system:masters",
+                ])
+                .env("KUBECONFIG", &state.kubeconfig)
+                .env("CI", "true")
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()?;
+            let pid = child.id();
+            // Let it sync its watches and take the Lease (and write the defaults).
+            wait_until(&state, &ns, Duration::from_secs(30), |s| {
+                s.observed >= s.generation && s.generation > 0
+            })?;
+            std::thread::sleep(Duration::from_millis(500));
+            let scenarios: [(&str, Vec<&str>); 2] = [
+                (
+                    "scale 0→N",
+                    vec![
+                        "patch", "cloneset", "bench", "-n", &ns, "--type", "merge", "-p",
+                    ],
+                ),
+                (
+                    "in-place update of N",
+                    vec![
+                        "patch", "cloneset", "bench", "-n", &ns, "--type", "json", "-p",
+                    ],
+                ),
+            ];
+            for (i, (what, args)) in scenarios.into_iter().enumerate() {
+                let patch = if i == 0 {
+                    format!(r#"{{"spec":{{"replicas":{n}}}}}"#)
+                } else {
+                    r#"[{"op":"replace","path":"/spec/template/spec/containers/0/image","value":"app:2"}]"#.to_string()
+                };
+                let before = requests_as(&state, &user)?.len();
+                let t0 = Instant::now();
+                let mut a = args.clone();
+                a.push(&patch);
+                k(&a)?;
+                let gen_before = read_status(&state, &ns)?.generation;
+                wait_until(&state, &ns, Duration::from_secs(600), |s| {
+                    s.generation >= gen_before
+                        && s.observed >= s.generation
+                        && s.updated == n as i64
+                        && s.available == n as i64
+                        && s.replicas == n as i64
+                })?;
+                let wall = t0.elapsed();
+                std::thread::sleep(Duration::from_secs(1)); // the last status write lands in the log
+                let reqs: Vec<String> = requests_as(&state, &user)?
+                    .into_iter()
+                    .skip(before)
+                    .filter(|r| !r.starts_with("watch "))
+                    .collect();
+                let rss = peak_rss_kib(pid);
+                println!(
+                    "{:<28} {:>8.2}s {:>9} {:>12.2} {:>7.1} MB",
+                    what.replace('N', &n.to_string()),
+                    wall.as_secs_f64(),
+                    reqs.len(),
+                    reqs.len() as f64 / n as f64,
+                    rss as f64 / 1024.0
+                );
+                let mut kinds: BTreeMap<String, usize> = BTreeMap::new();
+                for r in &reqs {
+                    let mut parts = r.splitn(2, ' ');
+                    let verb = parts.next().unwrap_or_default();
+                    let path = parts.next().unwrap_or_default();
+                    let segs: Vec<&str> = path.split('/').collect();
+                    let res = match segs.as_slice() {
+                        [.., "namespaces", _, res, _, sub] => format!("{res}/{sub}"),
+                        [.., "namespaces", _, res, _] | [.., "namespaces", _, res] => {
+                            res.to_string()
+                        }
+                        _ => path.to_string(),
+                    };
+                    *kinds.entry(format!("{verb} {res}")).or_default() += 1;
+                }
+                let detail: Vec<String> = kinds.iter().map(|(k, v)| format!("{k}: {v}")).collect();
+                println!("    {}", detail.join(", "));
+            }
+            // SAFETY: signalling our own child.
+            unsafe {
+                libc::kill(pid as i32, libc::SIGINT);
+            }
+            let _ = child.wait();
+            let _ = k(&["delete", "namespace", &ns, "--wait=false"]);
+        }
+        Ok(())
+    })();
+    if started {
+        cluster::down(&dir)?;
+    }
+    result
+}
+
+#[derive(Debug, Default)]
+struct CsStatus {
+    generation: i64,
+    observed: i64,
+    replicas: i64,
+    updated: i64,
+    available: i64,
+}
+
+fn read_status(state: &State, ns: &str) -> Result<CsStatus> {
+    let out = cluster::kubectl(state, &["get", "cloneset", "bench", "-n", ns, "-o", "json"])?;
+    let v: serde_json::Value = serde_json::from_str(&out)?;
+    let i = |p: &str| {
+        v.pointer(p)
+            .and_then(serde_json::Value::as_i64)
+            .unwrap_or(0)
+    };
+    Ok(CsStatus {
+        generation: i("/metadata/generation"),
+        observed: i("/status/observedGeneration"),
+        replicas: i("/status/replicas"),
+        updated: i("/status/updatedReplicas"),
+        available: i("/status/availableReplicas"),
+    })
+}
+
+fn wait_until(
+    state: &State,
+    ns: &str,
+    timeout: Duration,
+    done: impl Fn(&CsStatus) -> bool,
+) -> Result<()> {
+    let start = Instant::now();
+    loop {
+        let s = read_status(state, ns)?;
+        if done(&s) {
+            return Ok(());
+        }
+        if start.elapsed() > timeout {
+            return Err(fail(format!(
+                "cloneset bench in {ns} did not get there in {timeout:?}: {s:?}"
+            )));
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// VmHWM of a live process, in KiB.
+fn peak_rss_kib(pid: u32) -> i64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1).map(str::to_string))
+        })
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0)
 }

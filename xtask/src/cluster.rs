@@ -544,7 +544,7 @@ pub fn kubectl(state: &State, args: &[&str]) -> Result<String> {
     kubectl_stdin(state, args, "")
 }
 
-fn kubectl_stdin(state: &State, args: &[&str], stdin: &str) -> Result<String> {
+pub fn kubectl_stdin(state: &State, args: &[&str], stdin: &str) -> Result<String> {
     let mut child = Command::new(&state.kubectl)
         .arg(format!("--kubeconfig={}", state.kubeconfig.display()))
         .args(args)

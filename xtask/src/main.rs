@@ -34,7 +34,7 @@ tasks:
                               CRDs and play seed 000's CloneSet story with the embedded
                               controller; the cluster stays up
   gen                         regenerate manifests/ (the CRDs) from src/api
-  bench [cli]                 benchmarks: print figures (wall time, memory, API requests)
+  bench [cli|cloneset]        benchmarks: print figures (wall time, memory, API requests)
 
 DIR defaults to target/cluster.";
 

@@ -16,7 +16,7 @@ use crate::controller::cloneset::revision;
 use crate::error::{Error, Result, from_kube};
 use crate::output::{self, table::KubeTable};
 
-use super::{Verb, dry_suffix, now_rfc3339};
+use super::{Verb, now_rfc3339};
 
 fn paused(c: &CloneSet) -> bool {
     c.spec
@@ -32,22 +32,6 @@ fn policy(c: &CloneSet) -> CloneSetUpdateStrategyType {
         .as_ref()
         .and_then(|u| u.type_)
         .unwrap_or(CloneSetUpdateStrategyType::ReCreate)
-}
-
-fn print(
-    name: &str,
-    obj: &CloneSet,
-    done: &str,
-    dry: DryRun,
-    fmt: Option<OutputFormat>,
-) -> Result<()> {
-    match fmt {
-        Some(OutputFormat::Name) => output::outln(&format!("{RESOURCE}/{name}")),
-        Some(f @ (OutputFormat::Json | OutputFormat::Yaml)) => {
-            output::print_objects(std::slice::from_ref(obj), f)
-        }
-        _ => output::outln(&format!("{RESOURCE}/{name} {done}{}", dry_suffix(dry))),
-    }
 }
 
 pub(crate) async fn mutate(kube: &Kube, name: &str, a: &MutateArgs, verb: Verb) -> Result<()> {
@@ -93,7 +77,7 @@ pub(crate) async fn mutate(kube: &Kube, name: &str, a: &MutateArgs, verb: Verb) 
     if a.write.dry_run == DryRun::Client && matches!(verb, Verb::Resume | Verb::Restart) {
         return cs_cmd::print_preview(kube, &obj, a.output.output).await;
     }
-    print(name, &obj, verb.done(), a.write.dry_run, a.output.output)?;
+    cs_cmd::print_written(name, &obj, verb.done(), a.write.dry_run, a.output.output)?;
     if !how.is_empty() {
         output::note(&how);
     }
@@ -243,7 +227,7 @@ pub async fn undo(kube: &Kube, name: &str, a: &UndoArgs) -> Result<()> {
     let obj = match outcome {
         Outcome::Changed(o) | Outcome::Unchanged(o) => o,
     };
-    print(
+    cs_cmd::print_written(
         name,
         &obj,
         &format!("rolled back to revision {number}"),

@@ -267,7 +267,7 @@ async fn owned_replicasets(kube: &Kube, d: &Deployment) -> Result<Vec<ReplicaSet
     Ok(list.items)
 }
 
-async fn get_deployment(kube: &Kube, kind: Kind, name: &str) -> Result<Deployment> {
+pub(crate) async fn get_deployment(kube: &Kube, kind: Kind, name: &str) -> Result<Deployment> {
     let api: Api<Deployment> = Api::namespaced(kube.client.clone(), &kube.namespace);
     let resource = kind.resource();
     let target = Target {

@@ -1,6 +1,7 @@
 //! The CloneSet controller (reference notes §3).
 
 pub mod defaults;
+pub mod goal;
 pub mod inplace;
 pub mod plan;
 pub mod preview;

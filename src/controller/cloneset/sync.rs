@@ -422,8 +422,7 @@ async fn other(
                         )
                     })?;
             }
-            for attempt in 0..5 {
-                let mut p = current.clone();
+            let rv = replace_pod(pods, pod, current, "updating pod {pod} in place", |p| {
                 let now = Timestamp::now();
                 let labels = p.metadata.labels.get_or_insert_with(Default::default);
                 labels.insert(keys::REVISION.into(), to.clone());
@@ -485,71 +484,54 @@ async fn other(
                     );
                 } else {
                     annotations.remove(keys::INPLACE_GRACE);
-                    set_images(&mut p, &change.images);
+                    set_images(p, &change.images);
                 }
-                match pods.replace(pod, &post(), &p).await {
-                    Ok(p) => {
-                        return Ok((
-                            vec![Expect::PodAt(
-                                pod.clone(),
-                                rv(p.metadata.resource_version.as_ref()),
-                            )],
-                            Done::Updated,
-                        ));
-                    }
-                    Err(e) if is_code(&e, 409) && attempt < 4 => {
-                        current = pods
-                            .get(pod)
-                            .await
-                            .map_err(|e| format!("reading pod {pod}: {}", describe(&e)))?;
-                    }
-                    Err(e) => return Err(format!("updating pod {pod} in place: {}", describe(&e))),
-                }
-            }
-            Err(format!(
-                "updating pod {pod} in place: conflicts kept happening"
-            ))
+            })
+            .await?;
+            Ok((vec![Expect::PodAt(pod.clone(), rv)], Done::Updated))
         }
         Action::FinishGrace { pod, images } => {
             let Some(cached) = cache.get(pod) else {
                 return Ok((vec![], Done::Other));
             };
-            let mut current = cached.clone();
-            for attempt in 0..5 {
-                let mut p = current.clone();
+            let what = "finishing the in-place update of pod {pod}";
+            let rv = replace_pod(pods, pod, cached.clone(), what, |p| {
                 if let Some(a) = p.metadata.annotations.as_mut() {
                     a.remove(keys::INPLACE_GRACE);
                 }
-                set_images(&mut p, images);
-                match pods.replace(pod, &post(), &p).await {
-                    Ok(p) => {
-                        return Ok((
-                            vec![Expect::PodAt(
-                                pod.clone(),
-                                rv(p.metadata.resource_version.as_ref()),
-                            )],
-                            Done::Other,
-                        ));
-                    }
-                    Err(e) if is_code(&e, 409) && attempt < 4 => {
-                        current = pods
-                            .get(pod)
-                            .await
-                            .map_err(|e| format!("reading pod {pod}: {}", describe(&e)))?;
-                    }
-                    Err(e) => {
-                        return Err(format!(
-                            "finishing the in-place update of pod {pod}: {}",
-                            describe(&e)
-                        ));
-                    }
-                }
-            }
-            Err(format!(
-                "finishing the in-place update of pod {pod}: conflicts kept happening"
-            ))
+                set_images(p, images);
+            })
+            .await?;
+            Ok((vec![Expect::PodAt(pod.clone(), rv)], Done::Other))
         }
     }
+}
+
+/// PUT the pod changed by `change`, re-reading and re-applying on a conflict; the new
+/// resourceVersion. `what` names the write in errors (`{pod}` is replaced).
+async fn replace_pod(
+    pods: &Api<Pod>,
+    pod: &str,
+    mut current: Pod,
+    what: &str,
+    change: impl Fn(&mut Pod),
+) -> Result<u64, String> {
+    let what = what.replace("{pod}", pod);
+    for attempt in 0..5 {
+        let mut p = current.clone();
+        change(&mut p);
+        match pods.replace(pod, &post(), &p).await {
+            Ok(p) => return Ok(rv(p.metadata.resource_version.as_ref())),
+            Err(e) if is_code(&e, 409) && attempt < 4 => {
+                current = pods
+                    .get(pod)
+                    .await
+                    .map_err(|e| format!("reading pod {pod}: {}", describe(&e)))?;
+            }
+            Err(e) => return Err(format!("{what}: {}", describe(&e))),
+        }
+    }
+    Err(format!("{what}: conflicts kept happening"))
 }
 
 fn set_images(p: &mut Pod, images: &BTreeMap<String, String>) {
