@@ -76,7 +76,12 @@ pub async fn snapshot(kube: &Kube, cs: &CloneSet) -> Result<Snapshot> {
     let e = |e| from_kube(e, &kube.server, None);
     Ok(Snapshot {
         cloneset: cs.clone(),
-        pods: p.map_err(e)?.items,
+        pods: p
+            .map_err(e)?
+            .items
+            .into_iter()
+            .map(std::sync::Arc::new)
+            .collect(),
         revisions: r.map_err(e)?.items,
         pvcs: c.map_err(e)?.items,
         now: Timestamp::now(),

@@ -6,6 +6,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::future::Future;
 use std::pin::pin;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use futures::{Stream, StreamExt};
@@ -294,7 +295,7 @@ impl Runner {
         }
         let ns = &key.0;
         let uid = cs.metadata.uid.clone().unwrap_or_default();
-        let pods: Vec<Pod> = self
+        let pods: Vec<Arc<Pod>> = self
             .pods
             .state()
             .iter()
@@ -306,7 +307,7 @@ impl Runner {
                     .flatten()
                     .any(|r| r.uid == uid)
             })
-            .map(|p| p.as_ref().clone())
+            .cloned()
             .collect();
         let revisions: Vec<ControllerRevision> = self
             .revs
@@ -370,7 +371,7 @@ impl Runner {
             }
             return Some(report);
         }
-        let pod_map: BTreeMap<String, Pod> = snapshot
+        let pod_map: BTreeMap<String, Arc<Pod>> = snapshot
             .pods
             .iter()
             .map(|p| (p.name_any(), p.clone()))

@@ -4,6 +4,7 @@
 //! show exactly what the controller would do, and the tests can check it without a cluster.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 use std::time::Duration;
 
 use k8s_openapi::api::apps::v1::ControllerRevision;
@@ -33,8 +34,9 @@ use crate::controller::selector;
 #[derive(Debug, Clone)]
 pub struct Snapshot {
     pub cloneset: CloneSet,
-    /// Pods in the CloneSet's namespace (the plan keeps those it owns).
-    pub pods: Vec<Pod>,
+    /// Pods in the CloneSet's namespace (the plan keeps those it owns), shared with the
+    /// watch cache rather than copied.
+    pub pods: Vec<Arc<Pod>>,
     /// ControllerRevisions in the namespace.
     pub revisions: Vec<ControllerRevision>,
     /// PVCs in the namespace.
@@ -564,7 +566,7 @@ pub fn plan(s: &Snapshot) -> Result<Plan, PlanError> {
     // Owned pods, claimed: active ones whose controller is us and whose labels still match.
     let mut active: Vec<&Pod> = Vec::new();
     let mut inactive: Vec<&Pod> = Vec::new();
-    for p in &s.pods {
+    for p in s.pods.iter().map(|p| p.as_ref()) {
         let refs = p.metadata.owner_references.as_deref().unwrap_or_default();
         if !refs.iter().any(|r| r.uid == uid) {
             continue;

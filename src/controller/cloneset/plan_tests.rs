@@ -407,7 +407,7 @@ fn status_matches_upstream_table() {
             ..Default::default()
         });
         let mut s = snapshot(cs);
-        s.pods = row.pods;
+        s.pods = row.pods.into_iter().map(Arc::new).collect();
         let st = plan(&s).unwrap().status;
         let got = (
             st.replicas,
@@ -446,7 +446,7 @@ fn a_foreign_pod_is_never_touched_and_a_released_pod_is_let_go() {
         controller: Some(true),
         block_owner_deletion: None,
     }]);
-    world.pods.push(foreign);
+    world.pods.push(Arc::new(foreign));
     world.cloneset.spec.replicas = Some(0);
     let pv = preview_of(&world);
     assert!(
@@ -457,7 +457,7 @@ fn a_foreign_pod_is_never_touched_and_a_released_pod_is_let_go() {
     );
     // A pod relabelled out of the selector is released, not deleted.
     let mut world = converge(&snapshot(cloneset(2, "a:1")));
-    world.pods[0]
+    Arc::make_mut(&mut world.pods[0])
         .metadata
         .labels
         .as_mut()

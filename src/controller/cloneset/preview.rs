@@ -7,6 +7,7 @@
 //! unavailable than the budget allows and only the CloneSet's own pods are touched.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use k8s_openapi::api::core::v1::{ContainerStatus, Pod, PodCondition, PodStatus};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
@@ -119,12 +120,16 @@ pub fn apply(world: &mut Snapshot, p: &Plan) {
                     phase: Some("Pending".into()),
                     ..Default::default()
                 });
-                world.pods.push(pod);
+                world.pods.push(Arc::new(pod));
             }
             Action::Delete { pod: name, .. } => world.pods.retain(|p| pod::name(p) != name),
             Action::DeletePvc { pvc } => world.pvcs.retain(|c| &c.name_any() != pvc),
             Action::Release { pod: name } => {
-                if let Some(p) = world.pods.iter_mut().find(|p| pod::name(p) == name)
+                if let Some(p) = world
+                    .pods
+                    .iter_mut()
+                    .map(Arc::make_mut)
+                    .find(|p| pod::name(p) == name)
                     && let Some(refs) = p.metadata.owner_references.as_mut()
                 {
                     refs.retain(|r| r.controller != Some(true));
@@ -133,7 +138,12 @@ pub fn apply(world: &mut Snapshot, p: &Plan) {
             Action::Mark {
                 pod: name, marks, ..
             } => {
-                if let Some(p) = world.pods.iter_mut().find(|p| pod::name(p) == name) {
+                if let Some(p) = world
+                    .pods
+                    .iter_mut()
+                    .map(Arc::make_mut)
+                    .find(|p| pod::name(p) == name)
+                {
                     set_meta(&mut p.metadata.labels, &marks.labels);
                     set_meta(&mut p.metadata.annotations, &marks.annotations);
                     if !marks.add_finalizers.is_empty() {
@@ -152,7 +162,12 @@ pub fn apply(world: &mut Snapshot, p: &Plan) {
                 grace_seconds,
                 ..
             } => {
-                if let Some(p) = world.pods.iter_mut().find(|p| pod::name(p) == name) {
+                if let Some(p) = world
+                    .pods
+                    .iter_mut()
+                    .map(Arc::make_mut)
+                    .find(|p| pod::name(p) == name)
+                {
                     let mut labels = change.labels.clone();
                     labels.insert(keys::REVISION.into(), Some(to.clone()));
                     labels.insert(
@@ -210,7 +225,12 @@ pub fn apply(world: &mut Snapshot, p: &Plan) {
                 }
             }
             Action::FinishGrace { pod: name, images } => {
-                if let Some(p) = world.pods.iter_mut().find(|p| pod::name(p) == name) {
+                if let Some(p) = world
+                    .pods
+                    .iter_mut()
+                    .map(Arc::make_mut)
+                    .find(|p| pod::name(p) == name)
+                {
                     if let Some(a) = p.metadata.annotations.as_mut() {
                         a.remove(keys::INPLACE_GRACE);
                     }
@@ -235,7 +255,7 @@ fn set_images(p: &mut Pod, images: &BTreeMap<String, String>) {
 /// ones, and compute Ready from the readiness gates.
 pub fn settle(world: &mut Snapshot) {
     let now = world.now;
-    for (i, p) in world.pods.iter_mut().enumerate() {
+    for (i, p) in world.pods.iter_mut().map(Arc::make_mut).enumerate() {
         if !pod::is_active(p) {
             continue;
         }
