@@ -75,9 +75,10 @@ pub async fn holder(client: &Client, ns: &str, controller: &str) -> Result<Optio
 }
 
 /// The outcome of trying to take a Lease.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Acquire {
-    Held,
+    /// We hold it; the Lease as written (renewals reuse it, one request each).
+    Held(Box<Lease>),
     /// Someone else holds it.
     Standby(Holder),
 }
@@ -122,7 +123,7 @@ pub async fn acquire(client: &Client, ns: &str, controller: &str, me: &str) -> R
             }),
         };
         return match api.create(&pp, &lease).await {
-            Ok(_) => Ok(Acquire::Held),
+            Ok(l) => Ok(Acquire::Held(Box::new(l))),
             Err(kube::Error::Api(s)) if s.code == 409 => lost_race(&api, &lease_name).await,
             Err(e) => Err(from_kube(e, "", None)),
         };
@@ -141,7 +142,7 @@ pub async fn acquire(client: &Client, ns: &str, controller: &str, me: &str) -> R
     spec.lease_duration_seconds = Some(DURATION_SECONDS);
     spec.renew_time = Some(now_micro());
     match api.replace(&lease.name_any(), &pp, &lease).await {
-        Ok(_) => Ok(Acquire::Held),
+        Ok(l) => Ok(Acquire::Held(Box::new(l))),
         Err(kube::Error::Api(s)) if s.code == 409 => lost_race(&api, &lease.name_any()).await,
         Err(e) => Err(from_kube(e, "", None)),
     }
@@ -160,6 +161,25 @@ async fn lost_race(api: &Api<Lease>, name: &str) -> Result<Acquire> {
             renewed_seconds_ago: 0,
         });
     Ok(Acquire::Standby(holder))
+}
+
+/// Renew a Lease we hold with one write from the copy we last wrote; if someone else wrote
+/// it since (409), read it and decide as `acquire` does.
+pub async fn renew(client: &Client, held: &Lease, controller: &str, me: &str) -> Result<Acquire> {
+    let ns = held.namespace().unwrap_or_default();
+    let api: Api<Lease> = Api::namespaced(client.clone(), &ns);
+    let mut lease = held.clone();
+    let spec = lease.spec.get_or_insert_with(Default::default);
+    spec.renew_time = Some(now_micro());
+    let pp = PostParams {
+        field_manager: Some("kubectl-kruise".into()),
+        ..Default::default()
+    };
+    match api.replace(&lease.name_any(), &pp, &lease).await {
+        Ok(l) => Ok(Acquire::Held(Box::new(l))),
+        Err(kube::Error::Api(s)) if s.code == 409 => acquire(client, &ns, controller, me).await,
+        Err(e) => Err(from_kube(e, "", None)),
+    }
 }
 
 /// Give the Lease up so a standby takes over at once.

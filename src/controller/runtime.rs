@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 
 use futures::{Stream, StreamExt};
 use k8s_openapi::api::apps::v1::ControllerRevision;
+use k8s_openapi::api::coordination::v1::Lease;
 use k8s_openapi::api::core::v1::{PersistentVolumeClaim, Pod};
 use k8s_openapi::jiff::Timestamp;
 use kube::api::Api;
@@ -133,7 +134,7 @@ where
 }
 
 enum LeaseState {
-    Held { renewed: Instant },
+    Held { renewed: Instant, lease: Box<Lease> },
     Standby { holder: Holder, tried: Instant },
 }
 
@@ -189,19 +190,18 @@ impl Runner {
             }
             _ => {}
         }
-        let was_standby = matches!(self.leases.get(ns), Some(LeaseState::Standby { .. }));
         match lease::acquire(&self.client, ns, CONTROLLER, &self.identity).await? {
-            Acquire::Held => {
+            Acquire::Held(lease) => {
                 self.leases.insert(
                     ns.into(),
                     LeaseState::Held {
                         renewed: Instant::now(),
+                        lease,
                     },
                 );
                 let _ = notices.send(Notice::Acquired {
                     namespace: ns.into(),
                 });
-                let _ = was_standby;
                 Ok(true)
             }
             Acquire::Standby(holder) => {
@@ -225,23 +225,24 @@ impl Runner {
     }
 
     async fn renew(&mut self, notices: &mpsc::UnboundedSender<Notice>) {
-        let due: Vec<String> = self
+        let due: Vec<(String, Lease)> = self
             .leases
             .iter()
             .filter_map(|(ns, s)| match s {
-                LeaseState::Held { renewed } if renewed.elapsed() >= lease::RENEW_EVERY => {
-                    Some(ns.clone())
+                LeaseState::Held { renewed, lease } if renewed.elapsed() >= lease::RENEW_EVERY => {
+                    Some((ns.clone(), lease.as_ref().clone()))
                 }
                 _ => None,
             })
             .collect();
-        for ns in due {
-            match lease::acquire(&self.client, &ns, CONTROLLER, &self.identity).await {
-                Ok(Acquire::Held) => {
+        for (ns, held) in due {
+            match lease::renew(&self.client, &held, CONTROLLER, &self.identity).await {
+                Ok(Acquire::Held(lease)) => {
                     self.leases.insert(
                         ns,
                         LeaseState::Held {
                             renewed: Instant::now(),
+                            lease,
                         },
                     );
                 }
@@ -494,7 +495,7 @@ pub async fn run(
     let mut synced = 0;
     let mut dirty: BTreeSet<Key> = BTreeSet::new();
     let mut all = false;
-    let mut renew = tokio::time::interval(lease::RENEW_EVERY);
+    let mut renew = tokio::time::interval(Duration::from_secs(1));
     renew.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let wanted = |k: &Key| opts.only.as_ref().is_none_or(|o| o == k);
     loop {
