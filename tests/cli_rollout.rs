@@ -513,9 +513,9 @@ async fn bad_input_is_one_clear_line_a_documented_exit_code_and_no_change() {
             "invalid value 'xml' for '--output <FORMAT>'".into(),
         ),
         (
-            vec!["-n", n, "rollout", "pause", "cloneset/web"],
+            vec!["-n", n, "rollout", "pause", "asts/web"],
             2,
-            "rollout pause does not support clonesets.apps.kruise.io yet".into(),
+            "rollout pause does not support statefulsets.apps.kruise.io yet".into(),
         ),
         (
             vec!["-n", n, "rollout", "pause", "deployment"],
