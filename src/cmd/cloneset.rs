@@ -89,20 +89,6 @@ pub async fn snapshot(kube: &Kube, cs: &CloneSet) -> Result<Snapshot> {
     })
 }
 
-/// Pods of the CloneSet (controller reference to its uid), active or not.
-pub fn owned_pods<'a>(cs: &CloneSet, pods: &'a [Pod]) -> Vec<&'a Pod> {
-    let uid = cs.metadata.uid.clone().unwrap_or_default();
-    pods.iter()
-        .filter(|p| {
-            p.metadata
-                .owner_references
-                .iter()
-                .flatten()
-                .any(|r| r.controller == Some(true) && r.uid == uid)
-        })
-        .collect()
-}
-
 /// Print the preview of what the reconciler would do with `after` (the CloneSet as the command
 /// would leave it).
 pub async fn print_preview(kube: &Kube, after: &CloneSet, fmt: Option<OutputFormat>) -> Result<()> {
