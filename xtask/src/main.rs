@@ -143,6 +143,48 @@ fn cargo() -> Command {
     Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
 }
 
+/// The whole test run's bound: `KRUISE_TEST_TIMEOUT` seconds, 45 minutes by default, so a
+/// hung test can never hold CI to its own limit.
+fn test_timeout() -> std::time::Duration {
+    let secs = std::env::var("KRUISE_TEST_TIMEOUT")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(45 * 60);
+    std::time::Duration::from_secs(secs)
+}
+
+/// Run `cmd` in its own process group; past `limit`, kill the group (cargo and every test
+/// binary and process under it) with SIGKILL and report a failure.
+fn run_bounded(
+    mut cmd: Command,
+    limit: std::time::Duration,
+) -> std::io::Result<std::process::ExitStatus> {
+    use std::os::unix::process::CommandExt;
+    let mut child = cmd.process_group(0).spawn()?;
+    let started = std::time::Instant::now();
+    loop {
+        if let Some(status) = child.try_wait()? {
+            return Ok(status);
+        }
+        if started.elapsed() > limit {
+            eprintln!(
+                "xtask test: still running after {}s; stopping every test process",
+                limit.as_secs()
+            );
+            // SAFETY: kill(2) on the process group we created; no memory is involved.
+            unsafe {
+                libc::kill(-(child.id() as libc::pid_t), libc::SIGKILL);
+            }
+            let _ = child.wait();
+            return Err(std::io::Error::other(format!(
+                "the tests did not finish within {}s (KRUISE_TEST_TIMEOUT)",
+                limit.as_secs()
+            )));
+        }
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+}
+
 fn test(root: &Path, rest: &[&str]) -> Result<ExitCode> {
     let extra: Vec<&str> = match rest {
         ["--", extra @ ..] => extra.to_vec(),
@@ -170,16 +212,14 @@ fn test(root: &Path, rest: &[&str]) -> Result<ExitCode> {
     let tests = if INTERRUPTED.load(Ordering::SeqCst) {
         None
     } else {
-        Some(
-            cargo()
-                .current_dir(root)
-                .args(["test", "--workspace", "--locked", "--"])
-                .args(&extra)
-                .env("KUBECONFIG", &state.kubeconfig)
-                .env("KRUISE_TEST_CLUSTER_DIR", &state.dir)
-                .env("KRUISE_TEST_KUBECTL", &state.kubectl)
-                .status(),
-        )
+        let mut cmd = cargo();
+        cmd.current_dir(root)
+            .args(["test", "--workspace", "--locked", "--no-fail-fast", "--"])
+            .args(&extra)
+            .env("KUBECONFIG", &state.kubeconfig)
+            .env("KRUISE_TEST_CLUSTER_DIR", &state.dir)
+            .env("KRUISE_TEST_KUBECTL", &state.kubectl);
+        Some(run_bounded(cmd, test_timeout()))
     };
     let passed = matches!(&tests, Some(Ok(s)) if s.success());
     if !passed {
