@@ -3,20 +3,20 @@
 //! worst moment of every update, kill -9 in the middle of a 50-pod update, two controllers at
 //! once, the plan preview against the real order, and bad input that changes nothing.
 
+#[path = "cloneset/fixes.rs"]
+mod fixes;
 mod support;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::process::Stdio;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use futures::StreamExt;
 use k8s_openapi::api::core::v1::Pod;
 use kube::ResourceExt;
 use kube::api::{Api, ListParams, PostParams};
-use kube::runtime::watcher;
 use kubectl_kruise::api::cloneset::CloneSet;
 use serde_json::{Value, json};
+use support::recorder::Recorder;
 use support::{TestNs, client_as, kubeconfig_path, stderr, stdout};
 use tokio::sync::OnceCell;
 
@@ -153,10 +153,11 @@ fn spawn_controller(ns: &str, user: Option<&str>) -> tokio::process::Child {
 
 /// SIGINT, then its output.
 async fn stop(child: tokio::process::Child) -> std::process::Output {
-    let pid = child.id().expect("running") as i32;
-    let _ = std::process::Command::new("kill")
-        .args(["-INT", &pid.to_string()])
-        .status();
+    let pid = child.id().expect("running") as libc::pid_t;
+    // SAFETY: kill(2) on our own child's pid; no memory is involved.
+    unsafe {
+        libc::kill(pid, libc::SIGINT);
+    }
     let out = tokio::time::timeout(T, child.wait_with_output())
         .await
         .expect("exits")
@@ -167,66 +168,6 @@ async fn stop(child: tokio::process::Child) -> std::process::Output {
         String::from_utf8_lossy(&out.stderr)
     );
     out
-}
-
-/// Records, from a watch, the worst moment of an update: the most pods of `app` not Ready at
-/// once, every pod whose revision label changed (in order), and every pod deleted.
-#[derive(Default, Debug)]
-struct Record {
-    max_not_ready: usize,
-    updated_order: Vec<String>,
-    deleted: Vec<String>,
-}
-
-fn recorder(api: Api<Pod>, app: &'static str) -> (Arc<Mutex<Record>>, tokio::task::JoinHandle<()>) {
-    let rec = Arc::new(Mutex::new(Record::default()));
-    let r = rec.clone();
-    let task = tokio::spawn(async move {
-        let mut known: BTreeMap<String, (String, String, bool)> = BTreeMap::new();
-        let mut initial = true;
-        let mut stream = watcher::watcher(api, watcher::Config::default()).boxed();
-        while let Some(Ok(ev)) = stream.next().await {
-            let mut rec = r.lock().unwrap();
-            let mut see = |p: &Pod, gone: bool, initial: bool| {
-                let name = p.name_any();
-                let ours = p.labels().get("app").map(String::as_str) == Some(app);
-                if !ours {
-                    return;
-                }
-                let rev = p
-                    .labels()
-                    .get("controller-revision-hash")
-                    .cloned()
-                    .unwrap_or_default();
-                let uid = p.uid().unwrap_or_default();
-                if gone || p.metadata.deletion_timestamp.is_some() {
-                    if known.remove(&name).is_some() {
-                        rec.deleted.push(name);
-                    }
-                } else {
-                    if let Some(k) = known.get(&name)
-                        && k.0 == uid
-                        && k.1 != rev
-                        && !initial
-                    {
-                        rec.updated_order.push(name.clone());
-                    }
-                    known.insert(name, (uid, rev, is_ready(p)));
-                }
-                let not_ready = known.values().filter(|k| !k.0.is_empty() && !k.2).count();
-                rec.max_not_ready = rec.max_not_ready.max(not_ready);
-            };
-            match ev {
-                watcher::Event::Apply(p) => see(&p, false, false),
-                watcher::Event::Delete(p) => see(&p, true, false),
-                watcher::Event::InitApply(p) => see(&p, false, true),
-                watcher::Event::InitDone => initial = false,
-                watcher::Event::Init => {}
-            }
-            let _ = initial;
-        }
-    });
-    (rec, task)
 }
 
 /// Items 1 and 2: the seed scenario with the embedded controller; a watcher records the worst
@@ -247,7 +188,7 @@ async fn seed_scenario_with_the_embedded_controller() {
             .unwrap();
         pod_api.create(&PostParams::default(), &p).await.unwrap();
     }
-    let (rec, task) = recorder(pod_api.clone(), "nginxweb1");
+    let rec = Recorder::start(pod_api.clone(), "nginxweb1", 1).await;
 
     // 01: three Ready pods named nginxweb1-xxxxx.
     // `controller run` in the foreground until the pods are Ready, then Ctrl-C (SIGINT): it
@@ -302,14 +243,13 @@ async fn seed_scenario_with_the_embedded_controller() {
     sets.replace("nginxweb1", &PostParams::default(), &cur)
         .await
         .unwrap();
-    rec.lock().unwrap().max_not_ready = 0;
+    // minReadySeconds just went from 0 to 1: pods Ready for less than a second count as
+    // unavailable under it; start the window once they are past it.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    rec.reset();
     ok(&["-n", n, "scale", "cloneset/nginxweb1", "--replicas", "5"]).await;
     assert_eq!(pods(&pod_api, "nginxweb1").await.len(), 5);
-    assert!(
-        rec.lock().unwrap().max_not_ready <= 1,
-        "{:?}",
-        rec.lock().unwrap()
-    );
+    assert!(rec.now().max_unavailable <= 1, "{:?}", rec.now());
 
     // 03: --replicas 4 --delete-pod NAME removes exactly that pod.
     let before = pods(&pod_api, "nginxweb1").await;
@@ -332,7 +272,7 @@ async fn seed_scenario_with_the_embedded_controller() {
     assert_eq!(uids(&after), expected, "exactly {victim} went");
 
     // 04: set image --inplace: names and UIDs kept, restartCount bumped, imageID changed.
-    rec.lock().unwrap().max_not_ready = 0;
+    rec.reset();
     ok(&[
         "-n",
         n,
@@ -352,11 +292,7 @@ async fn seed_scenario_with_the_embedded_controller() {
         assert_ne!(image_id(a), image_id(b));
     }
     // maxUnavailable 20% of 4 rounds up to 1.
-    assert!(
-        rec.lock().unwrap().max_not_ready <= 1,
-        "{:?}",
-        rec.lock().unwrap()
-    );
+    assert!(rec.now().max_unavailable <= 1, "{:?}", rec.now());
 
     // 05: partition 2 leaves exactly two pods on the old image.
     let mut cur = sets.get("nginxweb1").await.unwrap();
@@ -393,9 +329,7 @@ async fn seed_scenario_with_the_embedded_controller() {
     .await;
     assert!(status.contains("2 of 4 pods updated"), "{status}");
 
-    tokio::time::sleep(Duration::from_millis(500)).await;
-    task.abort();
-    let deleted = rec.lock().unwrap().deleted.clone();
+    let deleted = rec.finish().await.deleted;
     for name in ["bystander", "orphan"] {
         let p = pod_api.get(name).await.unwrap();
         let managers: Vec<String> = p
@@ -467,7 +401,7 @@ async fn dry_run_preview_matches_the_real_order_and_changes_nothing() {
         "no pod changed"
     );
 
-    let (rec, task) = recorder(pod_api.clone(), "nginxweb1");
+    let rec = Recorder::start(pod_api.clone(), "nginxweb1", 1).await;
     tokio::time::sleep(Duration::from_millis(300)).await;
     ok(&[
         "-n",
@@ -479,9 +413,7 @@ async fn dry_run_preview_matches_the_real_order_and_changes_nothing() {
         "--inplace",
     ])
     .await;
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    task.abort();
-    let real = rec.lock().unwrap().updated_order.clone();
+    let real = rec.finish().await.updated_order;
     let mut seen = Vec::new();
     for p in real {
         if !seen.contains(&p) {
@@ -635,7 +567,7 @@ async fn kill_9_mid_update_then_a_new_controller_converges() {
         .map(|p| p.uid().unwrap())
         .collect();
     assert_eq!(before.len(), 50);
-    let (rec, task) = recorder(pod_api.clone(), "big");
+    let rec = Recorder::start(pod_api.clone(), "big", 0).await;
 
     // A command finding a live embedded controller writes and says who drives.
     let o = run(&[
@@ -677,7 +609,7 @@ async fn kill_9_mid_update_then_a_new_controller_converges() {
         took < Duration::from_secs(15 + 30),
         "took over and finished in {took:?}"
     );
-    task.abort();
+    let seen = rec.finish().await;
 
     let after = pods(&pod_api, "big").await;
     let uids: BTreeSet<String> = after.iter().map(|p| p.uid().unwrap()).collect();
@@ -691,11 +623,8 @@ async fn kill_9_mid_update_then_a_new_controller_converges() {
             .all(|p| image(p) == "app:2" && restarts(p) == 1),
         "each pod updated exactly once"
     );
-    assert!(
-        rec.lock().unwrap().deleted.is_empty(),
-        "{:?}",
-        rec.lock().unwrap().deleted
-    );
+    assert!(seen.deleted.is_empty(), "{:?}", seen.deleted);
+    assert!(seen.created.is_empty(), "{:?}", seen.created);
     assert_eq!(done.status.unwrap().ready_replicas, 50);
 }
 

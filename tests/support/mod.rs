@@ -10,6 +10,8 @@
 //! If the cluster is not up a test fails with one line saying how to start it: never a skip.
 #![allow(dead_code)]
 
+pub mod recorder;
+
 use std::collections::BTreeMap;
 use std::fmt::Debug;
 use std::path::PathBuf;

@@ -391,13 +391,14 @@ pub fn diffs(
     d
 }
 
+/// Upstream's `IsPodHooked` (`all == false`: any handler present) and `IsPodAllHooked`
+/// (`all == true`: every handler present). A hook with no handlers is never hooked and always
+/// all-hooked, so an empty hook (`preNormal: {}`, `inPlaceUpdate: {markPodNotReady: true}`)
+/// lets the pod pass at once; no hook at all is neither.
 fn hooked(p: &Pod, hook: Option<&LifecycleHook>, all: bool) -> bool {
     let Some(h) = hook else { return false };
     let labels = h.labels_handler.clone().unwrap_or_default();
     let finalizers = h.finalizers_handler.clone().unwrap_or_default();
-    if labels.is_empty() && finalizers.is_empty() {
-        return false;
-    }
     let has_label = |(k, v): (&String, &String)| pod::label(p, k) == Some(v.as_str());
     let pf = p.metadata.finalizers.clone().unwrap_or_default();
     let has_fin = |f: &String| pf.contains(f);
@@ -560,6 +561,9 @@ pub fn plan(s: &Snapshot) -> Result<Plan, PlanError> {
     let uid = cs.metadata.uid.clone().unwrap_or_default();
     let sel = &cs.spec.selector;
     let label_selector = selector::render(sel).map_err(|e| PlanError::Selector(name.clone(), e))?;
+    if let Some(why) = refusal(&cs) {
+        return Ok(refused(&cs, s.now, label_selector, why));
+    }
     let lim = Limits::of(&cs);
     let mut actions = Vec::new();
 
@@ -763,7 +767,17 @@ pub fn plan(s: &Snapshot) -> Result<Plan, PlanError> {
         current_revision: Some(current.clone()),
         collision_count: Some(collision),
         label_selector: Some(label_selector),
-        conditions: old_status.conditions.clone(),
+        // A refusal's condition goes once the object is valid (upstream never refuses, so it
+        // has no such condition to keep).
+        conditions: old_status
+            .conditions
+            .clone()
+            .map(|c| {
+                c.into_iter()
+                    .filter(|c| c.reason.as_deref() != Some(REFUSED_REASON))
+                    .collect::<Vec<_>>()
+            })
+            .filter(|c| !c.is_empty()),
         ..Default::default()
     };
     let mut updated_available = 0;
@@ -865,6 +879,82 @@ pub fn plan(s: &Snapshot) -> Result<Plan, PlanError> {
     })
 }
 
+/// The reason of the condition that says why the controller refuses to act on an object.
+pub const REFUSED_REASON: &str = "InvalidSpec";
+
+/// Why the controller must not act on this (defaulted) CloneSet, if it must not. Upstream's
+/// validating webhook keeps such objects out of the cluster; without it they arrive anyway
+/// (CRDs from elsewhere), and acting on them can be unbounded: a selector that misses the
+/// template releases every pod it creates and creates more.
+fn refusal(cs: &CloneSet) -> Option<String> {
+    let sel = &cs.spec.selector;
+    if sel.match_labels.as_ref().is_none_or(|m| m.is_empty())
+        && sel.match_expressions.as_ref().is_none_or(|m| m.is_empty())
+    {
+        return Some(
+            "spec.selector: Required value: empty selector is invalid for CloneSet".into(),
+        );
+    }
+    let labels: BTreeMap<String, String> = cs
+        .spec
+        .template
+        .0
+        .get("metadata")
+        .and_then(|m| m.get("labels"))
+        .and_then(|l| serde_json::from_value(l.clone()).ok())
+        .unwrap_or_default();
+    if !selector::matches(sel, &labels).unwrap_or(false) {
+        return Some(format!(
+            "spec.template.metadata.labels: Invalid value: {}: `selector` does not match template `labels`",
+            serde_json::to_string(&labels).unwrap_or_default()
+        ));
+    }
+    None
+}
+
+/// The plan for a CloneSet the controller refuses: no write but the status, which keeps its
+/// counts and gains a `FailedScale` condition (reason `InvalidSpec`) saying why.
+fn refused(cs: &CloneSet, now: Timestamp, label_selector: String, why: String) -> Plan {
+    let old = cs.status.clone().unwrap_or_default();
+    let mut st = old.clone();
+    st.observed_generation = cs.metadata.generation.unwrap_or(0);
+    st.label_selector = Some(label_selector);
+    let message = format!("the controller does not act on this CloneSet: {why}");
+    let prev = old
+        .conditions
+        .iter()
+        .flatten()
+        .find(|c| c.type_ == "FailedScale")
+        .cloned();
+    if prev.as_ref().and_then(|c| c.message.as_ref()) != Some(&message) {
+        let conds = st.conditions.get_or_insert_with(Vec::new);
+        conds.retain(|c| c.type_ != "FailedScale");
+        let t = Some(Time(Timestamp::from_second(now.as_second()).unwrap_or(now)));
+        conds.push(CloneSetCondition {
+            type_: "FailedScale".into(),
+            status: "True".into(),
+            reason: Some(REFUSED_REASON.into()),
+            message: Some(message.clone()),
+            last_update_time: t.clone(),
+            last_transition_time: t,
+        });
+    }
+    let status_changed = st != old;
+    Plan {
+        defaulted: None,
+        revision: None,
+        update_revision: old.update_revision.clone().unwrap_or_default(),
+        current_revision: old.current_revision.clone().unwrap_or_default(),
+        actions: Vec::new(),
+        status: st,
+        status_changed,
+        prune_pods_to_delete: None,
+        delete_revisions: Vec::new(),
+        requeue_after: None,
+        errors: vec![format!("scale: {message}")],
+    }
+}
+
 /// Upstream's "is the status worth writing" test.
 fn status_differs(old: &CloneSetStatus, new: &CloneSetStatus) -> bool {
     let prog = |s: &CloneSetStatus| {
@@ -957,9 +1047,10 @@ fn progressing(
             "CloneSet has been paused due to partition ready".into(),
         )
     } else {
+        // Upstream (`CloneSetDeadlineExceeded`) measures from the existing condition's
+        // lastUpdateTime whatever its reason.
         let since = existing
             .as_ref()
-            .filter(|c| c.reason.as_deref() == Some("CloneSetUpdated"))
             .and_then(|c| c.last_update_time.as_ref().map(|t| t.0.as_second()));
         let exceeded = existing
             .as_ref()
@@ -1284,7 +1375,10 @@ fn refresh(ctx: &Ctx, p: &Pod, actions: &mut Vec<Action>, requeue: &mut Option<D
     let name = pod::name(p).to_string();
     if let Some(raw) = pod::annotation(p, keys::INPLACE_GRACE) {
         let grace: InPlaceGrace = serde_json::from_str(raw).unwrap_or_default();
-        if !pod::revision_matches(pod::revision(p), &ctx.update) {
+        // Upstream (`finishGracePeriod`) drops the pending change only when the pod's own
+        // revision moved away from the one the grace spec was written for; a newer template
+        // does not cancel it: the change is finished, and the update step moves the pod on.
+        if !pod::revision_matches(pod::revision(p), &grace.revision) {
             let mut marks = PodMarks::default();
             marks.annotations.insert(keys::INPLACE_GRACE.into(), None);
             actions.push(Action::Mark {

@@ -518,6 +518,8 @@ proptest! {
             let p = plan(&world).unwrap();
             let idle = p.actions.is_empty() && p.revision.is_none();
             preview::apply(&mut world, &p);
+            let active = world.pods.iter().filter(|x| pod::is_active(x)).count() as i32;
+            prop_assert!(active <= replicas + lim.max_surge.max(0), "{active} active pods for {replicas} replicas, maxSurge {}", lim.max_surge);
             let available = world.pods.iter().filter(|x| pod::is_active(x) && pod::available(x, 0, world.now)).count() as i32;
             prop_assert!(available >= replicas - lim.max_unavailable.max(0), "available {available} of {replicas}, budget {}", lim.max_unavailable);
             preview::settle(&mut world);
@@ -549,5 +551,211 @@ proptest! {
         let world = converge(&world);
         prop_assert_eq!(world.pods.len() as i32, to);
         prop_assert!(world.pods.iter().all(|p| pod::available(p, 0, world.now)));
+    }
+}
+
+fn lifecycle(v: serde_json::Value) -> crate::api::common::Lifecycle {
+    serde_json::from_value(v).unwrap()
+}
+
+/// Upstream's `IsPodAllHooked` of a hook with no handlers is true: `preNormal: {}` lets new
+/// pods become Normal, and `inPlaceUpdate` with only markPodNotReady lets an updated pod go
+/// back to Normal (available) instead of resting in Updated.
+#[test]
+fn empty_hooks_let_pods_through() {
+    let mut cs = with_update(cloneset(3, "a:1"), |u| {
+        u.type_ = Some(CloneSetUpdateStrategyType::InPlaceIfPossible);
+        u.max_unavailable = Some(IntOrString::Int(1));
+    });
+    cs.spec.lifecycle = Some(lifecycle(
+        json!({"preNormal": {}, "inPlaceUpdate": {"markPodNotReady": true}}),
+    ));
+    let mut world = converge(&snapshot(cs));
+    assert_eq!(world.pods.len(), 3);
+    for p in &world.pods {
+        assert_eq!(pod::lifecycle_state(p), state::NORMAL);
+    }
+    set_image(&mut world, "a:2");
+    let world = converge(&world);
+    for p in &world.pods {
+        assert_eq!(pod::lifecycle_state(p), state::NORMAL, "{}", pod::name(p));
+        assert!(pod::available(p, 0, world.now));
+    }
+    let st = world.cloneset.status.unwrap();
+    assert_eq!((st.updated_replicas, st.available_replicas), (3, 3));
+}
+
+/// A hook with handlers still holds the pod: a label the pod lacks keeps it PreparingNormal.
+#[test]
+fn a_pre_normal_hook_with_a_label_holds_the_pod() {
+    let mut cs = cloneset(1, "a:1");
+    cs.spec.lifecycle = Some(lifecycle(
+        json!({"preNormal": {"labelsHandler": {"ok": "true"}}}),
+    ));
+    let mut world = snapshot(cs);
+    for _ in 0..5 {
+        let p = plan(&world).unwrap();
+        preview::apply(&mut world, &p);
+        preview::settle(&mut world);
+    }
+    assert_eq!(
+        pod::lifecycle_state(&world.pods[0]),
+        state::PREPARING_NORMAL
+    );
+}
+
+/// `finishGracePeriod`: a template change while a pod waits out its grace period does not drop
+/// the pending change; the pod finishes it, then moves on to the newest revision.
+#[test]
+fn a_change_inside_the_grace_period_is_finished_then_the_pod_moves_on() {
+    let mut cs = with_update(cloneset(2, "a:1"), |u| {
+        u.type_ = Some(CloneSetUpdateStrategyType::InPlaceIfPossible);
+        u.max_unavailable = Some(IntOrString::Int(2));
+        u.in_place_update_strategy =
+            Some(serde_json::from_value(json!({"gracePeriodSeconds": 6})).unwrap());
+    });
+    cs.spec.template.0["spec"]["containers"] =
+        json!([{"name": "a", "image": "a:1"}, {"name": "b", "image": "b:1"}]);
+    let mut world = converge(&snapshot(cs));
+    world.cloneset.spec.template.0["spec"]["containers"][0]["image"] = json!("a:2");
+    world.cloneset.metadata.generation = Some(2);
+    // One pass: both pods start their grace period for a:2.
+    let p = plan(&world).unwrap();
+    preview::apply(&mut world, &p);
+    assert!(
+        world
+            .pods
+            .iter()
+            .all(|p| pod::annotation(p, keys::INPLACE_GRACE).is_some())
+    );
+    // Two seconds later, b changes too.
+    world.now = world.now.checked_add(SignedDuration::from_secs(2)).unwrap();
+    world.cloneset.spec.template.0["spec"]["containers"][1]["image"] = json!("b:2");
+    world.cloneset.metadata.generation = Some(3);
+    for _ in 0..40 {
+        let p = plan(&world).unwrap();
+        preview::apply(&mut world, &p);
+        preview::settle(&mut world);
+        world.now = world.now.checked_add(SignedDuration::from_secs(1)).unwrap();
+    }
+    for p in &world.pods {
+        let images: Vec<_> = p
+            .spec
+            .as_ref()
+            .unwrap()
+            .containers
+            .iter()
+            .map(|c| c.image.clone().unwrap())
+            .collect();
+        assert_eq!(images, vec!["a:2", "b:2"], "{}", pod::name(p));
+    }
+    assert_eq!(world.cloneset.status.unwrap().updated_replicas, 2);
+}
+
+/// `CloneSetDeadlineExceeded` measures from the existing Progressing condition's
+/// lastUpdateTime whatever its reason.
+#[test]
+fn the_deadline_counts_from_the_condition_whatever_its_reason() {
+    let mut cs = cloneset(2, "a:1");
+    cs.spec.progress_deadline_seconds = Some(10);
+    let mut world = converge(&snapshot(cs));
+    let old = world
+        .now
+        .checked_sub(SignedDuration::from_secs(60))
+        .unwrap();
+    let st = world.cloneset.status.as_mut().unwrap();
+    let c = st
+        .conditions
+        .iter_mut()
+        .flatten()
+        .find(|c| c.type_ == "Progressing")
+        .expect("a Progressing condition at rest");
+    assert_eq!(c.reason.as_deref(), Some("CloneSetAvailable"));
+    c.last_update_time = Some(Time(old));
+    // A new template: not available, not paused, no partition: the 60 s old condition is
+    // past the 10 s deadline.
+    set_image(&mut world, "a:2");
+    let p = plan(&world).unwrap();
+    let c = p
+        .status
+        .conditions
+        .iter()
+        .flatten()
+        .find(|c| c.type_ == "Progressing")
+        .unwrap();
+    assert_eq!(c.reason.as_deref(), Some("ProgressDeadlineExceeded"));
+    assert_eq!(c.status, "False");
+}
+
+/// Removing progressDeadlineSeconds removes the condition from the planned status (which is
+/// written whole).
+#[test]
+fn no_deadline_no_progressing_condition() {
+    let mut cs = cloneset(1, "a:1");
+    cs.spec.progress_deadline_seconds = Some(10);
+    let mut world = converge(&snapshot(cs));
+    assert!(world.cloneset.status.as_ref().unwrap().conditions.is_some());
+    world.cloneset.spec.progress_deadline_seconds = None;
+    world.cloneset.metadata.generation = Some(2);
+    let p = plan(&world).unwrap();
+    assert!(p.status_changed);
+    assert!(
+        p.status
+            .conditions
+            .iter()
+            .flatten()
+            .all(|c| c.type_ != "Progressing")
+    );
+}
+
+fn expression() -> impl Strategy<Value = serde_json::Value> {
+    (
+        prop_oneof![Just("app"), Just("tier")],
+        prop_oneof![
+            Just("In"),
+            Just("NotIn"),
+            Just("Exists"),
+            Just("DoesNotExist")
+        ],
+        prop::collection::vec(prop_oneof![Just("web"), Just("db")], 1..3),
+    )
+        .prop_map(|(k, op, vals)| match op {
+            "Exists" | "DoesNotExist" => json!({"key": k, "operator": op}),
+            _ => json!({"key": k, "operator": op, "values": vals}),
+        })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    /// Whatever the selector says (matchExpressions that select the template or miss it), a
+    /// pass never leaves more than replicas + maxSurge active pods in the world, owned or
+    /// released: a selector that misses the template creates nothing at all.
+    #[test]
+    fn never_more_pods_than_replicas_plus_surge(
+        replicas in 0i32..6,
+        exprs in prop::collection::vec(expression(), 0..3),
+    ) {
+        let mut cs = cloneset(replicas, "a:1");
+        cs.spec.selector.match_expressions = Some(serde_json::from_value(json!(exprs)).unwrap());
+        let labels: BTreeMap<String, String> = [("app".to_string(), "web".to_string())].into();
+        let selects = selector::matches(&cs.spec.selector, &labels).unwrap_or(false);
+        let mut world = snapshot(cs);
+        for _ in 0..30 {
+            let p = plan(&world).unwrap();
+            preview::apply(&mut world, &p);
+            preview::settle(&mut world);
+            world.now = world.now.checked_add(SignedDuration::from_secs(2)).unwrap();
+            let active = world.pods.iter().filter(|x| pod::is_active(x)).count() as i32;
+            prop_assert!(active <= replicas, "{active} pods for replicas {replicas}");
+            if !selects {
+                prop_assert_eq!(active, 0);
+                prop_assert!(p.actions.is_empty(), "{:?}", p.actions);
+                prop_assert!(p.status.conditions.iter().flatten().any(|c| c.type_ == "FailedScale"));
+            }
+        }
+        if selects {
+            prop_assert_eq!(world.pods.len() as i32, replicas);
+        }
     }
 }

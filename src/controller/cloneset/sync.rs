@@ -238,11 +238,16 @@ pub async fn apply(
     out
 }
 
-/// Write the status computed by the plan.
+/// Write the status computed by the plan, whole, as upstream's status update does: a JSON
+/// patch `add /status` replaces the field, so a condition or field the plan dropped is dropped
+/// on the server too (a merge patch would keep what it omits).
 pub async fn write_status(client: &Client, cs: &CloneSet, plan: &Plan) -> Result<u64, String> {
     let api: Api<CloneSet> = Api::namespaced(client.clone(), &cs.namespace().unwrap_or_default());
-    let patch = json!({"status": plan.status});
-    api.patch_status(&cs.name_any(), &pp(), &Patch::Merge(&patch))
+    let patch: json_patch::Patch = serde_json::from_value(json!([
+        {"op": "add", "path": "/status", "value": plan.status}
+    ]))
+    .map_err(|e| format!("encoding status of cloneset {}: {e}", cs.name_any()))?;
+    api.patch_status(&cs.name_any(), &pp(), &Patch::<()>::Json(patch))
         .await
         .map(|o| rv(o.metadata.resource_version.as_ref()))
         .map_err(|e| {
