@@ -7,6 +7,8 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
+use super::goencode;
+
 /// The template annotation `rollout restart` writes.
 pub const RESTARTED_AT: &str = "kubectl.kubernetes.io/restartedAt";
 
@@ -28,8 +30,11 @@ pub fn calculate(
     old: &Map<String, Value>,
     new: &Map<String, Value>,
 ) -> Result<InPlaceChange, String> {
-    let old_v = Value::Object(old.clone());
-    let new_v = Value::Object(new.clone());
+    // Compare the templates as upstream does, both decoded from revisions, i.e. in Go's typed
+    // form: a template taken straight from the CloneSet and one read back from a revision
+    // payload then differ only where the pod really changes.
+    let old_v = goencode::pod_template(&Value::Object(old.clone()));
+    let new_v = goencode::pod_template(&Value::Object(new.clone()));
     let patch = json_patch::diff(&old_v, &new_v);
     let mut change = InPlaceChange::default();
     for op in patch.0.iter() {

@@ -2,6 +2,7 @@
 
 pub mod defaults;
 pub mod goal;
+pub mod goencode;
 pub mod inplace;
 pub mod plan;
 pub mod preview;

@@ -694,7 +694,11 @@ pub fn plan(s: &Snapshot) -> Result<Plan, PlanError> {
                 collision += 1;
             }
             let n = rev.name_any();
-            templates.insert(n.clone(), cs.spec.template.0.clone());
+            // The template as the revision stores it (Go's typed form), like every other
+            // revision's, so the in-place calculation compares like with like.
+            if let Some(t) = revision::template_of(&rev) {
+                templates.insert(n.clone(), t);
+            }
             (
                 n.clone(),
                 Some(RevisionWrite::Create {

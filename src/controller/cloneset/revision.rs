@@ -11,64 +11,47 @@ use k8s_openapi::apimachinery::pkg::runtime::RawExtension;
 use kube::ResourceExt;
 use serde_json::{Map, Value};
 
+use super::goencode;
 use crate::api::cloneset::CloneSet;
 use crate::controller::pod::keys;
 
-/// The revision payload for a template, as canonical bytes.
+/// The revision payload for a template, as the operator writes it: the template decoded into
+/// Go's `corev1.PodTemplateSpec` and encoded again (see `goencode`), then
+/// `{"spec":{"template":{…,"$patch":"replace"}}}` written from a generic map.
 pub fn payload(template: &Map<String, Value>) -> Vec<u8> {
-    let mut t = template.clone();
-    // Go's typed encoder always writes these two; the operator's bytes carry them.
-    let meta = t
-        .entry("metadata")
-        .or_insert_with(|| Value::Object(Map::new()));
-    if let Value::Object(m) = meta {
-        m.entry("creationTimestamp").or_insert(Value::Null);
+    let mut t = goencode::pod_template(&Value::Object(template.clone()));
+    if let Value::Object(m) = &mut t {
+        m.insert("$patch".into(), Value::String("replace".into()));
     }
-    if let Some(Value::Array(cs)) = t.get_mut("spec").and_then(|s| s.get_mut("containers")) {
-        for c in cs {
-            if let Value::Object(c) = c {
-                c.entry("resources")
-                    .or_insert_with(|| Value::Object(Map::new()));
-            }
-        }
-    }
-    t.insert("$patch".into(), Value::String("replace".into()));
-    let v = serde_json::json!({"spec": {"template": Value::Object(t)}});
-    canonical(&v)
+    canonical(&serde_json::json!({"spec": {"template": t}}))
 }
 
-/// Sorted keys, no whitespace, `<`, `>`, `&`, U+2028 and U+2029 escaped as Go does.
+/// Go's `encoding/json` on a generic map: sorted keys, no whitespace, `<`, `>`, `&`, U+2028
+/// and U+2029 escaped, numbers printed from float64.
 pub fn canonical(v: &Value) -> Vec<u8> {
-    // serde_json's Map is ordered by key (no preserve_order feature), so keys come out sorted.
-    let s = serde_json::to_string(v).unwrap_or_default();
-    let mut out = String::with_capacity(s.len());
-    for ch in s.chars() {
-        match ch {
-            '<' => out.push_str("\\u003c"),
-            '>' => out.push_str("\\u003e"),
-            '&' => out.push_str("\\u0026"),
-            '\u{2028}' => out.push_str("\\u2028"),
-            '\u{2029}' => out.push_str("\\u2029"),
-            c => out.push(c),
-        }
-    }
-    out.into_bytes()
+    goencode::marshal_generic(v)
 }
 
 /// FNV-1 (not 1a), 32 bits, over the payload then the decimal collision count; each decimal
 /// digit of the result mapped through `bcdfghjklmnpqrstvwxz2456789`.
 pub fn hash(payload: &[u8], collision_count: i32) -> String {
-    let mut h: u32 = 0x811c_9dc5;
     let count = collision_count.to_string();
-    for b in payload.iter().chain(count.as_bytes()) {
-        h = h.wrapping_mul(0x0100_0193);
-        h ^= u32::from(*b);
-    }
+    let h = fnv1_32(payload.iter().chain(count.as_bytes()).copied());
     const ALPHABET: &[u8] = b"bcdfghjklmnpqrstvwxz2456789";
     h.to_string()
         .bytes()
         .map(|d| ALPHABET[usize::from(d) % ALPHABET.len()] as char)
         .collect()
+}
+
+/// 32-bit FNV-1: multiply, then xor.
+fn fnv1_32(bytes: impl IntoIterator<Item = u8>) -> u32 {
+    let mut h: u32 = 0x811c_9dc5;
+    for b in bytes {
+        h = h.wrapping_mul(0x0100_0193);
+        h ^= u32::from(b);
+    }
+    h
 }
 
 pub fn name(cloneset: &str, hash: &str) -> String {
@@ -183,13 +166,25 @@ mod tests {
     }
 
     #[test]
-    fn fnv1_matches_the_reference_vector() {
-        // FNV-1 32 of "a" is 0x050c5d7e = 84696446; the empty collision suffix is "0" here,
-        // so check the raw function on a known input by removing that suffix effect.
-        let mut h: u32 = 0x811c_9dc5;
-        h = h.wrapping_mul(0x0100_0193);
-        h ^= u32::from(b'a');
-        assert_eq!(h, 0x050c_5d7e);
+    fn fnv1_matches_the_reference_vectors() {
+        // Published FNV-1 32-bit test vectors.
+        assert_eq!(fnv1_32(*b""), 0x811c_9dc5);
+        assert_eq!(fnv1_32(*b"a"), 0x050c_5d7e);
+        assert_eq!(fnv1_32(*b"foobar"), 0x31f0_b262);
+    }
+
+    #[test]
+    fn hash_appends_the_collision_count_and_spells_digits_safely() {
+        // fnv1("{}0") printed in decimal, each digit d mapped to ALPHABET[d % 27].
+        let expected: String = fnv1_32(*b"{}0")
+            .to_string()
+            .bytes()
+            .map(|d| b"bcdfghjklmnpqrstvwxz2456789"[usize::from(d) % 27] as char)
+            .collect();
+        assert_eq!(hash(b"{}", 0), expected);
+        // The oracle's name for the corpus' "basic" CloneSet (tests/fixtures/revisions).
+        let basic = r#"{"spec":{"template":{"$patch":"replace","metadata":{"creationTimestamp":null,"labels":{"app":"basic"}},"spec":{"containers":[{"image":"nginx:alpine","imagePullPolicy":"Always","name":"nginx","ports":[{"containerPort":80,"protocol":"TCP"}],"resources":{},"terminationMessagePath":"/dev/termination-log","terminationMessagePolicy":"File"}],"dnsPolicy":"ClusterFirst","restartPolicy":"Always","schedulerName":"default-scheduler","securityContext":{},"terminationGracePeriodSeconds":30}}}}"#;
+        assert_eq!(hash(basic.as_bytes(), 0), "558c5cf5d9");
     }
 
     #[test]
@@ -209,5 +204,63 @@ mod tests {
     fn long_names_are_cut_at_223_bytes() {
         let long = "a".repeat(300);
         assert_eq!(name(&long, "xyz").len(), 223 + 4);
+    }
+}
+
+/// The corpus in tests/fixtures/revisions: every CloneSet, defaulted and turned into a
+/// revision by our code, must get the name (and the bytes) OpenKruise v1.9.0's own code gives
+/// it — expected.json is written by the Go oracle in tests/oracle (see its README).
+#[cfg(test)]
+mod corpus {
+    use std::path::Path;
+
+    use serde::Deserialize;
+    use serde_json::Value;
+
+    use super::{build, payload};
+    use crate::api::cloneset::CloneSet;
+    use crate::controller::cloneset::defaults;
+
+    #[derive(Deserialize)]
+    struct Expected {
+        name: String,
+        revision: String,
+        payload: String,
+    }
+
+    #[test]
+    fn corpus_revision_names_match_the_oracle() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/revisions");
+        let corpus = std::fs::read_to_string(dir.join("corpus.yaml")).unwrap();
+        let expected: Vec<Expected> =
+            serde_json::from_str(&std::fs::read_to_string(dir.join("expected.json")).unwrap())
+                .unwrap();
+        let mut seen = 0;
+        let mut failures = Vec::new();
+        // Split as the oracle does.
+        for doc in corpus.split("\n---\n") {
+            let v: Value = serde_saphyr::from_str(doc).unwrap();
+            if v.is_null() {
+                continue;
+            }
+            let cs: CloneSet = serde_json::from_value(v).unwrap();
+            let name = cs.metadata.name.clone().unwrap_or_default();
+            let want = expected
+                .iter()
+                .find(|e| e.name == name)
+                .unwrap_or_else(|| panic!("{name}: not in expected.json; regenerate it"));
+            seen += 1;
+            let cs = defaults::apply(&cs);
+            let got = String::from_utf8(payload(&cs.spec.template.0)).unwrap();
+            let rev = build(&cs, 0, 1).metadata.name.unwrap_or_default();
+            if rev != want.revision || got != want.payload {
+                failures.push(format!(
+                    "{name}: got {rev}, oracle {}\n  ours:   {got}\n  oracle: {}",
+                    want.revision, want.payload
+                ));
+            }
+        }
+        assert_eq!(seen, expected.len(), "corpus and expected.json disagree");
+        assert!(failures.is_empty(), "{}", failures.join("\n"));
     }
 }
