@@ -248,93 +248,77 @@ async fn kubectl_get_and_scale_work_with_our_crd() {
     assert_eq!(cs.get("nginxweb1").await.unwrap().spec.replicas, Some(2));
 }
 
+/// The CloneSet rules of OpenKruise v1.9.0's validating webhook, both ways, from the table
+/// `controller::cloneset::validate` is unit-tested against: the CRD refuses what the webhook
+/// refuses (422, naming the field) and accepts what it accepts.
 #[tokio::test]
-async fn bad_clonesets_are_refused_by_the_crd_alone() {
+async fn clonesets_are_refused_and_accepted_by_the_crd_alone_as_by_upstreams_webhook() {
+    use kubectl_kruise::controller::cloneset::validate::cases::{BASE, CASES};
     install().await;
     let client = support::client_as("crds-bad").await;
     let ns = TestNs::new(&client, "bad-cs").await;
     let raw = clonesets_dynamic(&client, &ns.name);
-    // (what, merge patch on the seed's spec, expected message)
-    let cases = [
-        (
-            "partition 120%",
-            json!({"updateStrategy": {"partition": "120%"}}),
-            "percentage from 0% to 100%",
-        ),
-        (
-            "partition -1",
-            json!({"updateStrategy": {"partition": -1}}),
-            "non-negative integer",
-        ),
-        ("replicas -1", json!({"replicas": -1}), "spec.replicas"),
-        (
-            "maxUnavailable abc",
-            json!({"updateStrategy": {"maxUnavailable": "abc"}}),
-            "percentage",
-        ),
-        (
-            "scale maxUnavailable abc",
-            json!({"scaleStrategy": {"maxUnavailable": "abc"}}),
-            "percentage",
-        ),
-        (
-            "selector mismatch",
-            json!({"selector": {"matchLabels": {"app": "other"}}}),
-            "does not match spec.template.metadata.labels",
-        ),
-        (
-            "empty selector",
-            json!({"selector": {"matchLabels": null}}),
-            "must not be empty",
-        ),
-        (
-            "pod named twice",
-            json!({"scaleStrategy": {"podsToDelete": ["a", "a"]}}),
-            "Duplicate value",
-        ),
-        (
-            "InPlaceOnly with surge",
-            json!({"updateStrategy": {"type": "InPlaceOnly", "maxSurge": 1}}),
-            "maxSurge must be 0",
-        ),
-        (
-            "unknown update type",
-            json!({"updateStrategy": {"type": "Rolling"}}),
-            "Unsupported value",
-        ),
-    ];
-    for (what, patch, message) in cases {
-        let mut v = seed(1);
-        json_patch::merge(&mut v["spec"], &patch);
-        assert_refused(&raw, v, what, message).await;
+    let mut failures = Vec::new();
+    for (i, c) in CASES.iter().enumerate() {
+        let mut v: Value = serde_json::from_str(BASE).unwrap();
+        v["metadata"]["name"] = json!(format!("case-{i}"));
+        json_patch::merge(&mut v["spec"], &serde_json::from_str(c.spec).unwrap());
+        let created = raw
+            .create(&PostParams::default(), &serde_json::from_value(v).unwrap())
+            .await;
+        let result = match (c.update, created) {
+            (None, r) => r.map(|_| ()),
+            (Some(_), Err(e)) => {
+                failures.push(format!("{}: the original was refused: {e}", c.name));
+                continue;
+            }
+            (Some(u), Ok(obj)) => {
+                let mut v = serde_json::to_value(&obj).unwrap();
+                json_patch::merge(&mut v["spec"], &serde_json::from_str(u).unwrap());
+                raw.replace(
+                    &obj.name_any(),
+                    &PostParams::default(),
+                    &serde_json::from_value(v).unwrap(),
+                )
+                .await
+                .map(|_| ())
+            }
+        };
+        match (c.refused, result) {
+            (None, Ok(())) => {}
+            (None, Err(e)) => failures.push(format!("{}: refused: {e}", c.name)),
+            (Some(f), Ok(())) => {
+                failures.push(format!("{}: accepted, expected a refusal of {f}", c.name))
+            }
+            (Some(f), Err(e)) => {
+                if support::api_code(&e) != Some(422) || !e.to_string().contains(f) {
+                    failures.push(format!("{}: expected 422 naming {f}, got {e}", c.name));
+                }
+            }
+        }
     }
-    // Good int-or-percent values pass.
-    for (i, p) in [
-        json!(0),
-        json!(2),
-        json!("0%"),
-        json!("12.5%"),
-        json!("100%"),
-    ]
-    .into_iter()
-    .enumerate()
-    {
-        let mut v = seed(1);
-        v["metadata"]["name"] = json!(format!("ok-{i}"));
-        v["spec"]["updateStrategy"] =
-            json!({"partition": p, "maxUnavailable": "20%", "maxSurge": 0});
-        raw.create(&PostParams::default(), &serde_json::from_value(v).unwrap())
-            .await
-            .unwrap_or_else(|e| panic!("partition {p}: {e}"));
-    }
-    assert!(
-        raw.list(&Default::default())
-            .await
-            .unwrap()
-            .items
-            .iter()
-            .all(|o| o.name_any().starts_with("ok-"))
-    );
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// The API server's message names the refused value.
+#[tokio::test]
+async fn a_refused_cloneset_value_is_named() {
+    install().await;
+    let client = support::client_as("crds-bad-named").await;
+    let ns = TestNs::new(&client, "bad-cs-named").await;
+    let raw = clonesets_dynamic(&client, &ns.name);
+    let mut v = seed(1);
+    v["spec"]["updateStrategy"] = json!({"partition": "-50%"});
+    assert_refused(&raw, v, "partition -50%", "\"-50%\" must not be negative").await;
+    let mut v = seed(1);
+    v["spec"]["updateStrategy"] = json!({"maxUnavailable": "12,5%"});
+    assert_refused(
+        &raw,
+        v,
+        "maxUnavailable 12,5%",
+        "\"12,5%\" must be an integer or a percentage",
+    )
+    .await;
 }
 
 #[tokio::test]

@@ -3,10 +3,16 @@
 //! pod template and PVC templates are kept as sent.
 //!
 //! CRD: status and scale subresources (`kubectl scale cloneset/x` works), upstream's printer
-//! columns, and CEL rules reproducing what upstream's validating webhook refuses: replicas ≥ 0,
-//! partition / maxUnavailable / maxSurge formats and ranges, a non-empty selector matching the
-//! template labels, maxSurge 0 with InPlaceOnly, unique podsToDelete (a list-type set), one
-//! priority kind.
+//! columns, and CEL rules reproducing what OpenKruise v1.9.0's validating webhook refuses
+//! (`pkg/webhook/cloneset/validating/validation.go`), after its mutating webhook's defaults:
+//! replicas ≥ 0; a valid, non-empty, immutable selector that matches the template labels
+//! (matchLabels and matchExpressions); restartPolicy Always and no activeDeadlineSeconds;
+//! update type ReCreate / InPlaceIfPossible / InPlaceOnly; partition, maxUnavailable and maxSurge
+//! as int32 or a float percentage (no upper bound), partition not negative once scaled,
+//! maxSurge 0 under InPlaceOnly, maxUnavailable and maxSurge not both below 1 when replicas > 0;
+//! unique podsToDelete and scatter terms; one priority kind with non-empty terms;
+//! progressDeadlineSeconds ≥ 0 and above minReadySeconds. `controller::cloneset::validate` is the
+//! same list in Rust, for objects that reached the cluster without these rules.
 
 // kube's `printcolumn(...)` arguments repeat `type_ = "integer"` by design.
 #![allow(clippy::duplicated_attributes)]
@@ -16,7 +22,9 @@ use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use kube::CustomResource;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
+use serde_json::{Value, json};
+
+use super::schema::PERCENT_SYNTAX;
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 
@@ -102,7 +110,6 @@ use super::common::{
         priority = "1"
     )
 )]
-#[schemars(transform = crate::api::schema::long_running_workload_rules)]
 #[schemars(transform = spec_rules)]
 #[serde(rename_all = "camelCase")]
 pub struct CloneSetSpec {
@@ -111,7 +118,7 @@ pub struct CloneSetSpec {
     #[schemars(range(min = 0))]
     pub replicas: Option<i32>,
     /// Must match the template's labels; immutable.
-    #[schemars(schema_with = "crate::api::schema::label_selector")]
+    #[schemars(schema_with = "crate::api::schema::immutable_valid_label_selector")]
     pub selector: LabelSelector,
     pub template: PodTemplate,
     /// PVCs created for every pod (kept as sent).
@@ -125,31 +132,113 @@ pub struct CloneSetSpec {
     /// ControllerRevisions kept (default 10).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub revision_history_limit: Option<i32>,
-    /// Seconds a new pod must be ready to count as available.
+    /// Seconds a new pod must be ready to count as available (not range-checked upstream).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(range(min = 0))]
     pub min_ready_seconds: Option<i32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lifecycle: Option<Lifecycle>,
     /// Seconds before a stalled update is reported in the Progressing condition.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 0))]
     pub progress_deadline_seconds: Option<i32>,
 }
 
+/// `spec.replicas` as the webhook sees it (defaulted to 1).
+const REPLICAS: &str = "(has(self.replicas) ? self.replicas : 1)";
+/// 2^63: Go's float64 → int conversion (amd64) turns this and above into MinInt64.
+const TWO_POW_63: &str = "9.223372036854775808e18";
+
+/// CEL for `util.GetScaledValueFromIntOrPercent(v, replicas, true)` on a percent string `v`,
+/// before Go's `int(math.Ceil(…))`: `float(v without %) × replicas / 100`.
+fn scaled(v: &str) -> String {
+    format!("(double({v}.substring(0, size({v}) - 1)) * double({REPLICAS}) / 100.0)")
+}
+
+/// CEL: the int-or-percent `v`, scaled and rounded up, is < 0 (NaN and ≥ 2^63 convert to
+/// MinInt64 on amd64, so they count as negative).
+fn scaled_negative(v: &str) -> String {
+    let x = scaled(v);
+    format!(
+        "(type({v}) == int ? {v} < 0 : ({v}.matches('{PERCENT_SYNTAX}') && !({x} > -1.0 && {x} < {TWO_POW_63})))"
+    )
+}
+
+/// CEL: the int-or-percent `v`, scaled and rounded up, is ≥ 1. Unparsable strings count as 0,
+/// as upstream's helper returns 0 with its error.
+fn scaled_positive(v: &str) -> String {
+    let x = scaled(v);
+    format!(
+        "(type({v}) == int ? {v} > 0 : ({v}.matches('{PERCENT_SYNTAX}') && {x} > 0.0 && {x} < {TWO_POW_63}))"
+    )
+}
+
+/// What OpenKruise v1.9.0's CloneSet webhook (`validateCloneSetSpec`, `validateUpdateStrategy`)
+/// refuses that needs more than one field, after its mutating webhook's defaults (replicas 1,
+/// maxUnavailable 20%, maxSurge 0).
 fn spec_rules(schema: &mut schemars::Schema) {
-    crate::api::schema::push_rules(
-        schema,
-        &[
-            (
-                "!has(self.updateStrategy) || !has(self.updateStrategy.type) || self.updateStrategy.type != 'InPlaceOnly' || !has(self.updateStrategy.maxSurge) || self.updateStrategy.maxSurge == 0 || self.updateStrategy.maxSurge == '0%'",
-                "spec.updateStrategy.maxSurge must be 0 with type InPlaceOnly",
-            ),
-            (
-                "!has(self.progressDeadlineSeconds) || self.progressDeadlineSeconds == 2147483647 || self.progressDeadlineSeconds > (has(self.minReadySeconds) ? self.minReadySeconds : 0)",
-                "spec.progressDeadlineSeconds must be greater than spec.minReadySeconds",
-            ),
-        ],
+    let us = "self.updateStrategy";
+    let partition = format!("{us}.partition");
+    let max_unavailable = format!("{us}.maxUnavailable");
+    let max_surge = format!("{us}.maxSurge");
+    let labels = "self.template.metadata.labels";
+    let has_labels = "(has(self.template.metadata) && has(self.template.metadata.labels))";
+    let expressions_match = format!(
+        "!has(self.selector.matchExpressions) || self.selector.matchExpressions.all(e, \
+         e.operator == 'In' ? ({has_labels} && e.key in {labels} && has(e.values) && {labels}[e.key] in e.values) : \
+         e.operator == 'NotIn' ? (!{has_labels} || !(e.key in {labels}) || !has(e.values) || !({labels}[e.key] in e.values)) : \
+         e.operator == 'Exists' ? ({has_labels} && e.key in {labels}) : \
+         e.operator == 'DoesNotExist' ? (!{has_labels} || !(e.key in {labels})) : true)"
     );
+    let rules = [
+        json!({
+            "rule": "(has(self.selector.matchLabels) && size(self.selector.matchLabels) > 0) || (has(self.selector.matchExpressions) && size(self.selector.matchExpressions) > 0)",
+            "message": "spec.selector must not be empty",
+            "fieldPath": ".selector"
+        }),
+        json!({
+            "rule": format!("!has(self.selector.matchLabels) || self.selector.matchLabels.all(k, {has_labels} && k in {labels} && {labels}[k] == self.selector.matchLabels[k])"),
+            "message": "spec.selector does not match spec.template.metadata.labels",
+            "fieldPath": ".selector"
+        }),
+        json!({
+            "rule": expressions_match,
+            "message": "spec.selector does not match spec.template.metadata.labels (matchExpressions)",
+            "fieldPath": ".selector"
+        }),
+        json!({
+            "rule": "!has(self.template.spec) || !has(self.template.spec.restartPolicy) || self.template.spec.restartPolicy == '' || self.template.spec.restartPolicy == 'Always'",
+            "message": "spec.template.spec.restartPolicy: only Always is supported",
+            "messageExpression": "'spec.template.spec.restartPolicy \"' + self.template.spec.restartPolicy + '\": only Always is supported'"
+        }),
+        json!({
+            "rule": "!has(self.template.spec) || !has(self.template.spec.activeDeadlineSeconds)",
+            "message": "spec.template.spec.activeDeadlineSeconds is forbidden in a CloneSet"
+        }),
+        json!({
+            "rule": format!("!has({us}) || !has({partition}) || !{}", scaled_negative(&partition)),
+            "message": "spec.updateStrategy.partition must not be negative (percentages are of spec.replicas, rounded up)",
+            "messageExpression": format!("'spec.updateStrategy.partition \"' + string({partition}) + '\" must not be negative (percentages are of spec.replicas, rounded up)'"),
+            "fieldPath": ".updateStrategy.partition"
+        }),
+        json!({
+            "rule": format!("!has({us}) || !has({us}.type) || {us}.type != 'InPlaceOnly' || !has({max_surge}) || !{}", scaled_positive(&max_surge)),
+            "message": "spec.updateStrategy.maxSurge must be 0 with type InPlaceOnly",
+            "messageExpression": format!("'spec.updateStrategy.maxSurge \"' + string({max_surge}) + '\" must be 0 with type InPlaceOnly'"),
+            "fieldPath": ".updateStrategy.maxSurge"
+        }),
+        json!({
+            "rule": format!("{REPLICAS} <= 0 || !has({us}) || !has({max_unavailable}) || {} || (has({max_surge}) && {})", scaled_positive(&max_unavailable), scaled_positive(&max_surge)),
+            "message": "spec.updateStrategy.maxUnavailable and maxSurge must not both be less than 1 (percentages are of spec.replicas, rounded up)",
+            "messageExpression": format!("'spec.updateStrategy.maxUnavailable \"' + string({max_unavailable}) + '\" and maxSurge \"' + (has({max_surge}) ? string({max_surge}) : '0') + '\" must not both be less than 1 (percentages are of spec.replicas, rounded up)'"),
+            "fieldPath": ".updateStrategy.maxUnavailable"
+        }),
+        json!({
+            "rule": "!has(self.progressDeadlineSeconds) || self.progressDeadlineSeconds == 2147483647 || self.progressDeadlineSeconds > (has(self.minReadySeconds) ? self.minReadySeconds : 0)",
+            "message": "spec.progressDeadlineSeconds must be greater than spec.minReadySeconds",
+            "fieldPath": ".progressDeadlineSeconds"
+        }),
+    ];
+    crate::api::schema::push_json_rules(schema, &rules);
 }
 
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
@@ -162,7 +251,7 @@ pub struct CloneSetScaleStrategy {
     pub pods_to_delete: Option<Vec<String>>,
     /// Most pods unavailable while scaling up (unset: no limit).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(schema_with = "crate::api::schema::int_or_any_percent")]
+    #[schemars(schema_with = "crate::api::schema::int32_or_string")]
     pub max_unavailable: Option<IntOrString>,
     /// Do not reuse the PVCs of deleted pods.
     #[serde(
@@ -189,33 +278,56 @@ pub enum CloneSetUpdateStrategyType {
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 #[schemars(extend("x-kubernetes-validations" = [
-    {"rule": "!has(self.priorityStrategy) || !has(self.priorityStrategy.weightPriority) || !has(self.priorityStrategy.orderPriority)",
-     "message": "spec.updateStrategy.priorityStrategy may set weightPriority or orderPriority, not both"}
+    {"rule": "!has(self.priorityStrategy) || !has(self.priorityStrategy.weightPriority) || size(self.priorityStrategy.weightPriority) == 0 || !has(self.priorityStrategy.orderPriority) || size(self.priorityStrategy.orderPriority) == 0",
+     "message": "spec.updateStrategy.priorityStrategy may set weightPriority or orderPriority, not both",
+     "fieldPath": ".priorityStrategy"},
+    {"rule": "!has(self.priorityStrategy) || !has(self.priorityStrategy.orderPriority) || self.priorityStrategy.orderPriority.all(o, size(o.orderedKey) > 0)",
+     "message": "spec.updateStrategy.priorityStrategy.orderPriority: orderedKey must not be empty",
+     "fieldPath": ".priorityStrategy"},
+    {"rule": "!has(self.priorityStrategy) || !has(self.priorityStrategy.weightPriority) || self.priorityStrategy.weightPriority.all(w, (has(w.matchSelector.matchLabels) ? size(w.matchSelector.matchLabels) : 0) + (has(w.matchSelector.matchExpressions) ? size(w.matchSelector.matchExpressions) : 0) > 0)",
+     "message": "spec.updateStrategy.priorityStrategy.weightPriority: matchSelector must not be empty",
+     "fieldPath": ".priorityStrategy"},
+    {"rule": "!has(self.scatterStrategy) || self.scatterStrategy.all(t, size(t.key) > 0)",
+     "message": "spec.updateStrategy.scatterStrategy: key must not be empty",
+     "fieldPath": ".scatterStrategy"}
 ]))]
 pub struct CloneSetUpdateStrategy {
+    /// Upstream's webhook accepts ReCreate, InPlaceIfPossible and InPlaceOnly only; `OnDelete`
+    /// is kept in the type to read objects stored without it.
     #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
+    #[schemars(schema_with = "update_strategy_type")]
     pub type_: Option<CloneSetUpdateStrategyType>,
     /// Pods (number or percent of replicas) kept at old revisions.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(schema_with = "crate::api::schema::int_or_percent")]
+    #[schemars(schema_with = "crate::api::schema::kruise_int_or_percent")]
     pub partition: Option<IntOrString>,
     /// Most pods unavailable during the update (default 20%).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(schema_with = "crate::api::schema::int_or_percent")]
+    #[schemars(schema_with = "crate::api::schema::kruise_int_or_percent")]
     pub max_unavailable: Option<IntOrString>,
     /// Extra pods created above replicas during the update (default 0).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(schema_with = "crate::api::schema::int_or_percent")]
+    #[schemars(schema_with = "crate::api::schema::kruise_int_or_percent")]
     pub max_surge: Option<IntOrString>,
     /// Stop updating pods (scaling continues).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub paused: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub priority_strategy: Option<UpdatePriorityStrategy>,
+    /// A set of (key, value) pairs: the API server refuses a pair given twice, as upstream's
+    /// webhook does.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("x-kubernetes-list-type" = "map", "x-kubernetes-list-map-keys" = ["key", "value"]))]
     pub scatter_strategy: Option<Vec<UpdateScatterTerm>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub in_place_update_strategy: Option<InPlaceUpdateStrategy>,
+}
+
+fn update_strategy_type(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    schemars::json_schema!({
+        "type": "string",
+        "enum": ["ReCreate", "InPlaceIfPossible", "InPlaceOnly"]
+    })
 }
 
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]

@@ -55,6 +55,111 @@ pub fn int_or_any_percent(_: &mut SchemaGenerator) -> Schema {
     )])
 }
 
+/// A Kubernetes qualified name (label key): an optional DNS-subdomain prefix and `/`, then a
+/// name of at most 63 characters (apimachinery `IsQualifiedName`). The prefix's 253-character
+/// limit is checked apart (`indexOf('/') <= 253`).
+pub const QUALIFIED_NAME: &str = r"^([a-z0-9]([-a-z0-9]*[a-z0-9])?([.][a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?([A-Za-z0-9][-A-Za-z0-9_.]{0,61})?[A-Za-z0-9]$";
+/// A label value: empty, or at most 63 characters (apimachinery `IsValidLabelValue`).
+pub const LABEL_VALUE: &str = r"^(([A-Za-z0-9][-A-Za-z0-9_.]{0,61})?[A-Za-z0-9])?$";
+
+/// The text Go's `strconv.ParseFloat` may accept, then `%` (a superset: decimal with `_`
+/// separators, hex with a `p` exponent, `inf`/`infinity`/`nan`). Strings outside it are refused
+/// with a plain message; strings inside it that Go still refuses make CEL's `double()` fail,
+/// which refuses them too.
+pub const PERCENT_SYNTAX: &str = r"^[+-]?([0-9_.]*[0-9][0-9_.]*([eE][+-]?[0-9_]+)?|0[xX][0-9a-fA-F_.]+([pP][+-]?[0-9_]+)?|[iI][nN][fF]([iI][nN][iI][tT][yY])?|[nN][aA][nN])%$";
+
+/// An int-or-string as OpenKruise's CloneSet webhook reads it (`util.GetScaledValueFromIntOrPercent`):
+/// any int32, or a string ending in `%` whose rest parses as a float. Range checks need the
+/// replicas and sit on the spec.
+pub fn kruise_int_or_percent(_: &mut SchemaGenerator) -> Schema {
+    let mut schema = int_or_string(&[]);
+    push_json_rules(
+        &mut schema,
+        &[
+            json!({
+                "rule": format!("type(self) == int || self.matches('{PERCENT_SYNTAX}')"),
+                "message": "must be an integer or a percentage (e.g. 2 or \"20%\")",
+                "messageExpression": "'\"' + string(self) + '\" must be an integer or a percentage (e.g. 2 or \"20%\")'"
+            }),
+            json!({
+                "rule": "type(self) != int || (self >= -2147483648 && self <= 2147483647)",
+                "message": "must fit in 32 bits"
+            }),
+        ],
+    );
+    schema
+}
+
+/// An int-or-string upstream does not validate at all (CloneSet `scaleStrategy.maxUnavailable`):
+/// any int32 or any string.
+pub fn int32_or_string(_: &mut SchemaGenerator) -> Schema {
+    int_or_string(&[(
+        "type(self) != int || (self >= -2147483648 && self <= 2147483647)",
+        "must fit in 32 bits",
+    )])
+}
+
+/// A metav1.LabelSelector as `ValidateLabelSelector` / `LabelSelectorAsSelector` accept it:
+/// label keys are qualified names, values valid label values, operators In / NotIn / Exists /
+/// DoesNotExist, In and NotIn with values, Exists and DoesNotExist without.
+pub fn valid_label_selector(generator: &mut SchemaGenerator) -> Schema {
+    let mut schema = label_selector(generator);
+    let key_rule = format!("self.indexOf('/') <= 253 && self.matches('{QUALIFIED_NAME}')");
+    let key_message = "label keys must be qualified names: an optional DNS subdomain prefix and \"/\", then at most 63 letters, digits, \"-\", \"_\" or \".\", starting and ending with a letter or digit";
+    let value_message = "label values must be empty or at most 63 letters, digits, \"-\", \"_\" or \".\", starting and ending with a letter or digit";
+    let v = schema.as_object_mut().expect("an object schema");
+    let props = &mut v["properties"];
+    props["matchLabels"]["x-kubernetes-validations"] = json!([
+        {"rule": format!("self.all(k, k.indexOf('/') <= 253 && k.matches('{QUALIFIED_NAME}'))"), "message": key_message},
+        {"rule": format!("self.all(k, self[k].matches('{LABEL_VALUE}'))"), "message": value_message}
+    ]);
+    let expr = &mut props["matchExpressions"]["items"];
+    expr["properties"]["key"]["x-kubernetes-validations"] = json!([
+        {"rule": key_rule, "message": key_message,
+         "messageExpression": format!("'\"' + self + '\": {key_message}'")}
+    ]);
+    expr["properties"]["operator"]["enum"] = json!(["In", "NotIn", "Exists", "DoesNotExist"]);
+    expr["properties"]["values"]["x-kubernetes-validations"] = json!([
+        {"rule": format!("self.all(v, v.matches('{LABEL_VALUE}'))"), "message": value_message}
+    ]);
+    expr["x-kubernetes-validations"] = json!([
+        {"rule": "!(self.operator in ['In', 'NotIn']) || (has(self.values) && size(self.values) > 0)",
+         "message": "values must be given when operator is In or NotIn", "fieldPath": ".values"},
+        {"rule": "!(self.operator in ['Exists', 'DoesNotExist']) || !has(self.values) || size(self.values) == 0",
+         "message": "values must be empty when operator is Exists or DoesNotExist", "fieldPath": ".values"}
+    ]);
+    schema
+}
+
+/// A CloneSet's selector: valid, and immutable once created (upstream's update webhook lets
+/// only replicas, template, lifecycle, scaleStrategy, updateStrategy, minReadySeconds,
+/// progressDeadlineSeconds, volumeClaimTemplates and revisionHistoryLimit change). Compared as
+/// Go's semantic equality does: an absent map or list equals an empty one.
+pub fn immutable_valid_label_selector(generator: &mut SchemaGenerator) -> Schema {
+    let mut schema = valid_label_selector(generator);
+    let labels = |s: &str| format!("(has({s}.matchLabels) ? {s}.matchLabels : {{}})");
+    let exprs = |s: &str, f: &str| {
+        format!("(has({s}.matchExpressions) ? {s}.matchExpressions.map(e, {f}) : [])")
+    };
+    let same = |f: &str| format!("{} == {}", exprs("self", f), exprs("oldSelf", f));
+    let rule = format!(
+        "{} == {} && {} && {} && {}",
+        labels("self"),
+        labels("oldSelf"),
+        same("e.key"),
+        same("e.operator"),
+        same("has(e.values) ? e.values : []"),
+    );
+    push_json_rules(
+        &mut schema,
+        &[json!({
+            "rule": rule,
+            "message": "spec.selector is immutable: after creation only replicas, template, lifecycle, scaleStrategy, updateStrategy, minReadySeconds, progressDeadlineSeconds, volumeClaimTemplates and revisionHistoryLimit may change"
+        })],
+    );
+    schema
+}
+
 fn label_map(max: u64) -> Value {
     json!({
         "type": "object",
@@ -134,6 +239,17 @@ pub fn push_rules(schema: &mut Schema, rules: &[(&str, &str)]) {
         for (rule, message) in rules {
             a.push(json!({"rule": rule, "message": message}));
         }
+    }
+}
+
+/// Appends CEL rules given as whole JSON objects (with `fieldPath`, `messageExpression`, …).
+pub fn push_json_rules(schema: &mut Schema, rules: &[Value]) {
+    let list = schema
+        .ensure_object()
+        .entry("x-kubernetes-validations")
+        .or_insert_with(|| Value::Array(vec![]));
+    if let Value::Array(a) = list {
+        a.extend(rules.iter().cloned());
     }
 }
 

@@ -22,7 +22,7 @@ use super::support::recorder::Recorder;
 use super::support::{self, TestNs, client_as, stderr};
 use super::{T, all_at, crds, pods, run, spawn_controller, stop};
 
-fn cs(ns: &str, name: &str, spec: Value) -> CloneSet {
+pub(super) fn cs(ns: &str, name: &str, spec: Value) -> CloneSet {
     let mut v = json!({
         "apiVersion": "apps.kruise.io/v1alpha1", "kind": "CloneSet",
         "metadata": {"name": name, "namespace": ns},
@@ -47,11 +47,11 @@ fn merge(a: &mut Value, b: Value) {
     }
 }
 
-fn uids(v: &[Pod]) -> BTreeSet<String> {
+pub(super) fn uids(v: &[Pod]) -> BTreeSet<String> {
     v.iter().map(|p| p.uid().unwrap()).collect()
 }
 
-fn images(p: &Pod) -> Vec<String> {
+pub(super) fn images(p: &Pod) -> Vec<String> {
     p.spec
         .as_ref()
         .unwrap()
@@ -64,7 +64,7 @@ fn images(p: &Pod) -> Vec<String> {
 /// The template's images: a wait keyed on them, not on `metadata.generation` (the embedded
 /// controller's one-time default write bumps the generation, where upstream's webhook defaults
 /// at admission).
-fn template_images(c: &CloneSet) -> Vec<String> {
+pub(super) fn template_images(c: &CloneSet) -> Vec<String> {
     c.spec.template.0["spec"]["containers"]
         .as_array()
         .into_iter()
@@ -73,14 +73,14 @@ fn template_images(c: &CloneSet) -> Vec<String> {
         .collect()
 }
 
-fn state(p: &Pod) -> String {
+pub(super) fn state(p: &Pod) -> String {
     p.labels()
         .get("lifecycle.apps.kruise.io/state")
         .cloned()
         .unwrap_or_default()
 }
 
-async fn patch_spec(api: &Api<CloneSet>, name: &str, spec: Value) {
+pub(super) async fn patch_spec(api: &Api<CloneSet>, name: &str, spec: Value) {
     api.patch(
         name,
         &PatchParams::default(),
@@ -90,21 +90,72 @@ async fn patch_spec(api: &Api<CloneSet>, name: &str, spec: Value) {
     .unwrap();
 }
 
-/// Drop every CEL rule that mentions the selector from the CloneSet CRD, as a CRD from
-/// elsewhere (upstream's, which leaves this to its webhook) would have none.
-fn without_selector_rules(v: &mut Value) {
+/// Drop every CEL rule whose text contains `word` from a CRD's schema.
+pub(super) fn drop_rules(v: &mut Value, word: &str) {
     match v {
         Value::Object(m) => {
             if let Some(Value::Array(rules)) = m.get_mut("x-kubernetes-validations") {
-                rules.retain(|r| !r["rule"].as_str().unwrap_or("").contains("selector"));
+                rules.retain(|r| !r["rule"].as_str().unwrap_or("").contains(word));
             }
             for (_, x) in m.iter_mut() {
-                without_selector_rules(x);
+                drop_rules(x, word);
             }
         }
-        Value::Array(a) => a.iter_mut().for_each(without_selector_rules),
+        Value::Array(a) => a.iter_mut().for_each(|x| drop_rules(x, word)),
         _ => {}
     }
+}
+
+/// One test at a time edits the shared CloneSet CRD.
+static CRD_EDIT: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+/// Loosen the CloneSet CRD with `loosen` (as a CRD from elsewhere, upstream's, which leaves
+/// validation to a webhook that is not running) until [`restore_crd`]; one test at a time.
+pub(super) async fn loosen_crd(
+    client: &kube::Client,
+    loosen: impl Fn(&mut Value),
+) -> tokio::sync::MutexGuard<'static, ()> {
+    let one = CRD_EDIT.lock().await;
+    let crd_api: Api<CustomResourceDefinition> = Api::all(client.clone());
+    let crd = crd_api.get("clonesets.apps.kruise.io").await.unwrap();
+    let mut v = serde_json::to_value(&crd).unwrap();
+    loosen(&mut v);
+    let loose: CustomResourceDefinition = serde_json::from_value(v).unwrap();
+    crd_api
+        .replace("clonesets.apps.kruise.io", &PostParams::default(), &loose)
+        .await
+        .unwrap();
+    one
+}
+
+/// Our CRD back (`crds install --force`).
+pub(super) async fn restore_crd(_one: tokio::sync::MutexGuard<'static, ()>) {
+    let restore = run(&["crds", "install", "--force"]).await;
+    assert!(restore.status.success(), "{}", stderr(&restore));
+}
+
+/// Create `obj`, which our CRD refuses; the API server takes a moment to serve a new schema.
+async fn create_loosely(api: &Api<CloneSet>, obj: &CloneSet) {
+    for _ in 0..50 {
+        match api.create(&PostParams::default(), obj).await {
+            Ok(_) => return,
+            Err(e) => eprintln!("not yet accepted: {e}"),
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    panic!("not created under the loosened CRD");
+}
+
+/// Create `obj`, which our CRD refuses, under a CRD loosened by `loosen`, then restore ours.
+pub(super) async fn create_past_the_crd(
+    client: &kube::Client,
+    api: &Api<CloneSet>,
+    obj: &CloneSet,
+    loosen: impl Fn(&mut Value),
+) {
+    let one = loosen_crd(client, loosen).await;
+    create_loosely(api, obj).await;
+    restore_crd(one).await;
 }
 
 /// Bug 1: 1,442 pods in 20 s for `replicas: 3`. Now: no pod created, none released, and a
@@ -131,47 +182,37 @@ async fn a_selector_that_does_not_select_the_template_creates_nothing() {
         "the CRD refuses a selector that misses the template"
     );
 
-    // … reaches the cluster anyway under a CRD without the rule (as under upstream's CRDs
-    // with no webhook running).
-    let crd_api: Api<CustomResourceDefinition> = Api::all(client.clone());
-    let crd = crd_api.get("clonesets.apps.kruise.io").await.unwrap();
-    let mut v = serde_json::to_value(&crd).unwrap();
-    without_selector_rules(&mut v);
-    let loose: CustomResourceDefinition = serde_json::from_value(v).unwrap();
-    crd_api
-        .replace("clonesets.apps.kruise.io", &PostParams::default(), &loose)
-        .await
-        .unwrap();
-    // The API server takes a moment to serve the new schema.
-    let mut created = None;
-    for _ in 0..50 {
-        match sets.create(&PostParams::default(), &bad).await {
-            Ok(c) => {
-                created = Some(c);
-                break;
-            }
-            Err(e) => eprintln!("not yet accepted: {e}"),
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-    }
-    let restore = run(&["crds", "install", "--force"]).await;
-    assert!(restore.status.success(), "{}", stderr(&restore));
-    assert!(created.is_some(), "created under the CRD without the rule");
+    // … reaches the cluster anyway under a CRD without the rule.
+    // Our CRD (with the rule) comes back at the end: with it, even the controller's status
+    // write for this object is refused.
+    let crd = loosen_crd(&client, |v| drop_rules(v, "selector")).await;
+    create_loosely(&sets, &bad).await;
 
     let rec = Recorder::start(pod_api.clone(), "sel", 0).await;
     let ctl = spawn_controller(n, None);
-    let seen = support::wait_for(&sets, "sel", T, "a FailedScale condition", |c| {
-        c.status.as_ref().is_some_and(|s| {
-            s.conditions
-                .iter()
-                .flatten()
-                .any(|c| c.type_ == "FailedScale" && c.status == "True")
-        })
-    })
-    .await;
+    let seen = tokio::time::timeout(
+        T,
+        support::wait_for(&sets, "sel", T, "a FailedScale condition", |c| {
+            c.status.as_ref().is_some_and(|s| {
+                s.conditions
+                    .iter()
+                    .flatten()
+                    .any(|c| c.type_ == "FailedScale" && c.status == "True")
+            })
+        }),
+    );
+    let seen = futures::FutureExt::catch_unwind(std::panic::AssertUnwindSafe(seen)).await;
     // Several passes' worth of time: a runaway would have made hundreds of pods by now.
     tokio::time::sleep(std::time::Duration::from_secs(3)).await;
     let out = stop(ctl).await;
+    restore_crd(crd).await;
+    let seen = match seen {
+        Ok(Ok(c)) => c,
+        _ => panic!(
+            "no FailedScale condition; controller said:\n{}",
+            stderr(&out)
+        ),
+    };
     let record = rec.finish().await;
     let all: Vec<Pod> = pod_api.list(&Default::default()).await.unwrap().items;
     assert!(all.is_empty(), "no pod created: {:?}", record.created);

@@ -9,3 +9,4 @@ pub mod preview;
 pub mod revision;
 pub mod sort;
 pub mod sync;
+pub mod validate;

@@ -22,6 +22,7 @@ use super::defaults;
 use super::inplace::{self, InPlaceChange};
 use super::revision;
 use super::sort;
+use super::validate;
 use crate::api::cloneset::{
     CloneSet, CloneSetCondition, CloneSetStatus, CloneSetUpdateStrategyType,
 };
@@ -561,7 +562,7 @@ pub fn plan(s: &Snapshot) -> Result<Plan, PlanError> {
     let uid = cs.metadata.uid.clone().unwrap_or_default();
     let sel = &cs.spec.selector;
     let label_selector = selector::render(sel).map_err(|e| PlanError::Selector(name.clone(), e))?;
-    if let Some(why) = refusal(&cs) {
+    if let Some(why) = refusal(&s.cloneset) {
         return Ok(refused(&cs, s.now, label_selector, why));
     }
     let lim = Limits::of(&cs);
@@ -886,34 +887,19 @@ pub fn plan(s: &Snapshot) -> Result<Plan, PlanError> {
 /// The reason of the condition that says why the controller refuses to act on an object.
 pub const REFUSED_REASON: &str = "InvalidSpec";
 
-/// Why the controller must not act on this (defaulted) CloneSet, if it must not. Upstream's
-/// validating webhook keeps such objects out of the cluster; without it they arrive anyway
-/// (CRDs from elsewhere), and acting on them can be unbounded: a selector that misses the
-/// template releases every pod it creates and creates more.
+/// Why the controller must not act on this CloneSet, if it must not: what upstream's
+/// validating webhook refuses (`validate`, which applies the webhook's defaults itself).
+/// Without the webhook such objects arrive anyway (CRDs from elsewhere), and acting on them
+/// can be unbounded: a selector that misses the template releases every pod it creates and
+/// creates more. One exception: `OnDelete`, which the v1alpha1 webhook refuses but upstream's
+/// controller honours (and a v1beta1 CloneSet may carry); acting on it is safe.
 fn refusal(cs: &CloneSet) -> Option<String> {
-    let sel = &cs.spec.selector;
-    if sel.match_labels.as_ref().is_none_or(|m| m.is_empty())
-        && sel.match_expressions.as_ref().is_none_or(|m| m.is_empty())
-    {
-        return Some(
-            "spec.selector: Required value: empty selector is invalid for CloneSet".into(),
-        );
-    }
-    let labels: BTreeMap<String, String> = cs
-        .spec
-        .template
-        .0
-        .get("metadata")
-        .and_then(|m| m.get("labels"))
-        .and_then(|l| serde_json::from_value(l.clone()).ok())
-        .unwrap_or_default();
-    if !selector::matches(sel, &labels).unwrap_or(false) {
-        return Some(format!(
-            "spec.template.metadata.labels: Invalid value: {}: `selector` does not match template `labels`",
-            serde_json::to_string(&labels).unwrap_or_default()
-        ));
-    }
-    None
+    let invalid: Vec<validate::Invalid> = validate::validate(cs, None)
+        .err()?
+        .into_iter()
+        .filter(|e| !(e.field == "spec.updateStrategy.type" && e.value == "\"OnDelete\""))
+        .collect();
+    (!invalid.is_empty()).then(|| validate::Refusals(&invalid).to_string())
 }
 
 /// The plan for a CloneSet the controller refuses: no write but the status, which keeps its
