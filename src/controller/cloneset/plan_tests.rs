@@ -808,3 +808,68 @@ fn an_in_place_hook_holds_the_update_in_preparing_update() {
         Some("a:1")
     );
 }
+
+/// Pods the preview imagines creating are shown as `<new N>` (their real names are random at
+/// creation), in every batch that touches them.
+#[test]
+fn the_preview_names_pods_to_be_created_as_new() {
+    let cs = with_update(cloneset(3, "a:1"), |u| {
+        u.max_unavailable = Some(IntOrString::Int(1));
+    });
+    let pv = preview_of(&snapshot(cs));
+    let creates: Vec<&str> = pv
+        .batches
+        .iter()
+        .flat_map(|b| &b.actions)
+        .filter_map(|a| match a {
+            Action::Create { pod, .. } => Some(pod.as_str()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(creates, vec!["<new 1>", "<new 2>", "<new 3>"]);
+    let json = serde_json::to_value(&pv).unwrap();
+    for a in json["batches"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|b| b["actions"].as_array().unwrap())
+    {
+        assert!(
+            a["pod"].as_str().unwrap().starts_with("<new "),
+            "no invented name: {a}"
+        );
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(32))]
+
+    /// The controller reads pods in the watch cache's order, the preview in a list's: the
+    /// pods picked, and their order, must not depend on it (ties fall by name).
+    #[test]
+    fn the_order_of_updates_does_not_depend_on_the_input_order(seed in any::<u64>()) {
+        let cs = with_update(cloneset(6, "a:1"), |u| {
+            u.type_ = Some(CloneSetUpdateStrategyType::InPlaceIfPossible);
+            u.max_unavailable = Some(IntOrString::Int(2));
+            u.partition = Some(IntOrString::Int(3));
+        });
+        let mut world = converge(&snapshot(cs));
+        set_image(&mut world, "a:2");
+        let order = |w: &Snapshot| -> Vec<String> {
+            preview_of(w)
+                .batches
+                .iter()
+                .flat_map(|b| &b.actions)
+                .filter_map(|a| match a {
+                    Action::UpdateInPlace { pod, .. } => Some(pod.clone()),
+                    _ => None,
+                })
+                .collect()
+        };
+        let want = order(&world);
+        prop_assert_eq!(want.len(), 3);
+        let mut shuffled = world.clone();
+        fastrand::Rng::with_seed(seed).shuffle(&mut shuffled.pods);
+        prop_assert_eq!(order(&shuffled), want);
+    }
+}

@@ -301,6 +301,30 @@ pub fn settle(world: &mut Snapshot) {
     }
 }
 
+/// A pod the preview imagines creating gets its real name only when it is created (a random
+/// instance id), so the preview calls it `<new N>`, in every batch that touches it.
+fn as_new(mut a: Action, imagined: &mut BTreeMap<String, String>) -> Action {
+    if let Action::Create { pod, .. } = &a {
+        let n = imagined.len() + 1;
+        imagined.insert(pod.clone(), format!("<new {n}>"));
+    }
+    let name = match &mut a {
+        Action::Create { pod, .. }
+        | Action::Delete { pod, .. }
+        | Action::UpdateInPlace { pod, .. }
+        | Action::FinishGrace { pod, .. }
+        | Action::Mark { pod, .. }
+        | Action::Release { pod } => Some(pod),
+        Action::DeletePvc { .. } => None,
+    };
+    if let Some(pod) = name
+        && let Some(new) = imagined.get(pod.as_str())
+    {
+        *pod = new.clone();
+    }
+    a
+}
+
 /// Preview up to `max_passes` passes from `start`.
 pub fn preview(start: &Snapshot, max_passes: usize) -> Result<Preview, PlanError> {
     let mut world = start.clone();
@@ -320,6 +344,7 @@ pub fn preview(start: &Snapshot, max_passes: usize) -> Result<Preview, PlanError
     let mut errors = Vec::new();
     let mut quiet = 0;
     let mut last = None;
+    let mut imagined = BTreeMap::new();
     for _ in 0..max_passes {
         let p = plan::plan(&world)?;
         for e in &p.errors {
@@ -341,6 +366,10 @@ pub fn preview(start: &Snapshot, max_passes: usize) -> Result<Preview, PlanError
             })
             .cloned()
             .collect();
+        let pod_actions = pod_actions
+            .into_iter()
+            .map(|a| as_new(a, &mut imagined))
+            .collect::<Vec<_>>();
         let idle = p.actions.is_empty() && p.revision.is_none() && p.defaulted.is_none();
         apply(&mut world, &p);
         let unavailable = world

@@ -46,6 +46,16 @@ pub fn active_pods(a: &Pod, b: &Pod) -> Ordering {
         })
         .then(pod::max_restarts(b).cmp(&pod::max_restarts(a)))
         .then_with(|| time_cmp(pod::created(b), pod::created(a)))
+        .then_with(|| tie(a, b))
+}
+
+/// The last word on pods upstream's order leaves equal. Upstream sorts with Go's unstable
+/// sort over its informer's list, whose order is a map's, so its ties fall at random; ours
+/// fall by name, so that the plan preview and the controller, which read the pods in
+/// different orders, pick the same pods. Creation and ready times have one-second
+/// granularity, so ties are common (pods created in one batch).
+fn tie(a: &Pod, b: &Pod) -> Ordering {
+    pod::name(a).cmp(pod::name(b))
 }
 
 /// Same-node ranks: on a node with two or more of these pods, all but the best one get a rank
@@ -98,6 +108,7 @@ pub fn deletion(
         })
         .then(pod::max_restarts(b).cmp(&pod::max_restarts(a)))
         .then_with(|| time_cmp(pod::created(b), pod::created(a)))
+        .then_with(|| tie(a, b))
 }
 
 /// The trailing integer of a label value (`sts-10` → 10); none counts 0.
