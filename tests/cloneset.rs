@@ -3,6 +3,10 @@
 //! worst moment of every update, kill -9 in the middle of a 50-pod update, two controllers at
 //! once, the plan preview against the real order, and bad input that changes nothing.
 
+#[path = "cloneset/cli.rs"]
+mod cli;
+#[path = "cloneset/features.rs"]
+mod features;
 #[path = "cloneset/fixes.rs"]
 mod fixes;
 mod support;
@@ -567,7 +571,16 @@ async fn kill_9_mid_update_then_a_new_controller_converges() {
         .map(|p| p.uid().unwrap())
         .collect();
     assert_eq!(before.len(), 50);
-    let rec = Recorder::start(pod_api.clone(), "big", 0).await;
+    // minReadySeconds 1 makes each batch of 5 wait a second, so the update lasts long enough
+    // to be killed in the middle whatever the machine's speed.
+    sets.patch(
+        "big",
+        &kube::api::PatchParams::default(),
+        &kube::api::Patch::Merge(json!({"spec": {"minReadySeconds": 1}})),
+    )
+    .await
+    .unwrap();
+    let rec = Recorder::start(pod_api.clone(), "big", 1).await;
 
     // A command finding a live embedded controller writes and says who drives.
     let o = run(&[
@@ -587,12 +600,13 @@ async fn kill_9_mid_update_then_a_new_controller_converges() {
         stderr(&o)
     );
 
-    support::wait_for(&sets, "big", T, "some pods updated", |c| {
-        c.status
-            .as_ref()
-            .is_some_and(|s| s.updated_replicas >= 10 && s.updated_replicas < 50)
-    })
-    .await;
+    // The pods themselves, not the (coalesced) status: kill once 10 of 50 are updated.
+    let deadline = std::time::Instant::now() + T;
+    while rec.now().updated_order.len() < 10 {
+        assert!(std::time::Instant::now() < deadline, "{:?}", rec.now());
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(rec.now().updated_order.len() < 50, "killed mid-update");
     first.start_kill().unwrap(); // SIGKILL: no chance to release the Lease.
     let _ = first.wait().await;
     let killed_at = std::time::Instant::now();

@@ -25,6 +25,9 @@ use kube::runtime::{WatchStreamExt, watcher};
 pub struct Record {
     /// The most pods unavailable at one moment since the last [`Recorder::reset`].
     pub max_unavailable: usize,
+    /// The fewest pods available at one moment since the last [`Recorder::reset`] (counts a
+    /// pod deleted and not yet replaced, which `max_unavailable` cannot see).
+    pub min_available: usize,
     /// Pods (by name) whose revision label changed while keeping their UID, in order.
     pub updated_order: Vec<String>,
     /// Pods deleted (deletionTimestamp set or gone), in order.
@@ -87,7 +90,10 @@ impl Recorder {
     /// Start recording the pods labelled `app=<app>` in `api`'s namespace; availability uses
     /// `min_ready_seconds`. Returns once the first list is in, so nothing before is missed.
     pub async fn start(api: Api<Pod>, app: &str, min_ready_seconds: i64) -> Recorder {
-        let record = Arc::new(Mutex::new(Record::default()));
+        let record = Arc::new(Mutex::new(Record {
+            min_available: usize::MAX,
+            ..Record::default()
+        }));
         let r = record.clone();
         let (ready_tx, ready_rx) = tokio::sync::oneshot::channel();
         let cfg = watcher::Config::default().labels(&format!("app={app}"));
@@ -167,7 +173,9 @@ impl Recorder {
 
     /// Start a new measuring window for `max_unavailable`.
     pub fn reset(&self) {
-        self.record.lock().unwrap().max_unavailable = 0;
+        let mut r = self.record.lock().unwrap();
+        r.max_unavailable = 0;
+        r.min_available = usize::MAX;
     }
 
     /// Stop recording and return the record; fails the test if the recorder had stopped
@@ -222,4 +230,5 @@ fn measure(rec: &mut Record, known: &BTreeMap<String, (String, String, Pod)>, mi
         .filter(|(_, _, p)| !available(p, min_ready, now))
         .count();
     rec.max_unavailable = rec.max_unavailable.max(unavailable);
+    rec.min_available = rec.min_available.min(known.len() - unavailable);
 }

@@ -1,0 +1,276 @@
+//! `kubectl-kruise` on a CloneSet as a user runs it (the built binary): `rollout
+//! pause|resume|restart|history|undo|status`, `--dry-run=client` on scale/undo/restart/resume
+//! (changes nothing), `--no-wait` (writes only), `--timeout` (exit 3), exit 4 for a release
+//! that exceeds its progress deadline, and `-w` when another controller drives.
+
+use k8s_openapi::api::core::v1::Pod;
+use kube::ResourceExt;
+use kube::api::{Api, PostParams};
+use kubectl_kruise::api::cloneset::CloneSet;
+use serde_json::{Value, json};
+
+use super::fixes::{cs, images, patch_spec, uids};
+use super::support::{TestNs, client_as, stderr, stdout};
+use super::{all_at, crds, ok, pods, run, spawn_controller, stop};
+
+/// The resourceVersions of the CloneSet and of its pods: what a command that must change
+/// nothing must leave as it found.
+async fn versions(sets: &Api<CloneSet>, pod_api: &Api<Pod>, name: &str) -> Vec<String> {
+    let mut v = vec![sets.get(name).await.unwrap().resource_version().unwrap()];
+    v.extend(
+        pods(pod_api, name)
+            .await
+            .iter()
+            .map(|p| p.resource_version().unwrap()),
+    );
+    v
+}
+
+fn revisions_listed(history: &str) -> Vec<String> {
+    history
+        .lines()
+        .filter_map(|l| l.split_whitespace().next())
+        .filter(|w| w.chars().all(|c| c.is_ascii_digit()))
+        .map(String::from)
+        .collect()
+}
+
+/// history, undo (and its preview), pause/resume (and resume's preview), restart (preview
+/// and --no-wait), status --timeout.
+#[tokio::test]
+async fn rollout_history_undo_pause_resume_restart() {
+    crds().await;
+    let client = client_as("cloneset-cli").await;
+    let ns = TestNs::new(&client, "cs-cli").await;
+    let n = ns.name.as_str();
+    let sets: Api<CloneSet> = ns.api();
+    let pod_api: Api<Pod> = ns.api();
+    let spec = json!({"replicas": 2, "updateStrategy": {"type": "InPlaceIfPossible", "maxUnavailable": 1}});
+    sets.create(&PostParams::default(), &cs(n, "web", spec))
+        .await
+        .unwrap();
+    // Driving commands end with the CloneSet at rest (no operator, no other controller).
+    ok(&["-n", n, "scale", "cloneset/web", "--replicas", "2"]).await;
+    let first = pods(&pod_api, "web").await;
+    assert_eq!(first.len(), 2);
+    ok(&[
+        "-n",
+        n,
+        "set",
+        "image",
+        "cloneset/web",
+        "main=busybox:2",
+        "--inplace",
+    ])
+    .await;
+    let second = pods(&pod_api, "web").await;
+    assert!(second.iter().all(|p| images(p) == ["busybox:2"]));
+    assert_eq!(uids(&second), uids(&first));
+
+    let history = ok(&["-n", n, "rollout", "history", "cloneset/web"]).await;
+    assert_eq!(revisions_listed(&history), ["1", "2"], "{history}");
+
+    // undo --dry-run=client: a plan, nothing written.
+    let before = versions(&sets, &pod_api, "web").await;
+    let plan = ok(&[
+        "-n",
+        n,
+        "rollout",
+        "undo",
+        "cloneset/web",
+        "--dry-run=client",
+        "-o",
+        "json",
+    ])
+    .await;
+    let plan: Value = serde_json::from_str(&plan).unwrap();
+    let planned = plan["batches"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|b| b["actions"].as_array().unwrap().clone())
+        .filter(|a| a["action"] == "updateInPlace")
+        .count();
+    assert_eq!(planned, 2, "{plan}");
+    assert_eq!(versions(&sets, &pod_api, "web").await, before);
+
+    // undo: back to busybox:1, in place.
+    let out = ok(&["-n", n, "rollout", "undo", "cloneset/web"]).await;
+    assert!(out.contains("rolled back"), "{out}");
+    let third = pods(&pod_api, "web").await;
+    assert!(third.iter().all(|p| images(p) == ["busybox:1"]));
+    assert_eq!(uids(&third), uids(&first));
+    let history = ok(&["-n", n, "rollout", "history", "cloneset/web"]).await;
+    assert_eq!(
+        revisions_listed(&history),
+        ["2", "3"],
+        "the old revision renumbered: {history}"
+    );
+
+    // pause, pause again (refused, nothing changes), resume --dry-run, resume.
+    let out = ok(&["-n", n, "rollout", "pause", "cloneset/web"]).await;
+    assert_eq!(out.trim(), "cloneset.apps.kruise.io/web paused");
+    let rv = sets.get("web").await.unwrap().resource_version();
+    let again = run(&["-n", n, "rollout", "pause", "cloneset/web"]).await;
+    assert_eq!(again.status.code(), Some(1), "{}", stderr(&again));
+    assert_eq!(sets.get("web").await.unwrap().resource_version(), rv);
+    ok(&[
+        "-n",
+        n,
+        "rollout",
+        "resume",
+        "cloneset/web",
+        "--dry-run=client",
+    ])
+    .await;
+    let paused = |c: &CloneSet| {
+        c.spec
+            .update_strategy
+            .as_ref()
+            .and_then(|u| u.paused)
+            .unwrap_or(false)
+    };
+    assert!(
+        paused(&sets.get("web").await.unwrap()),
+        "dry run: still paused"
+    );
+    let out = ok(&["-n", n, "rollout", "resume", "cloneset/web"]).await;
+    assert!(out.contains("resumed"), "{out}");
+    assert!(!paused(&sets.get("web").await.unwrap()));
+
+    // restart --dry-run=client: pods to be created shown as new, nothing written.
+    let before = versions(&sets, &pod_api, "web").await;
+    let plan = ok(&[
+        "-n",
+        n,
+        "rollout",
+        "restart",
+        "cloneset/web",
+        "--dry-run=client",
+        "-o",
+        "json",
+    ])
+    .await;
+    assert!(plan.contains("<new 1>"), "{plan}");
+    assert_eq!(versions(&sets, &pod_api, "web").await, before);
+
+    // restart --no-wait: the template changes, no pod does, and it says how to go on.
+    let o = run(&["-n", n, "rollout", "restart", "cloneset/web", "--no-wait"]).await;
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("controller run") || stdout(&o).contains("controller run"),
+        "says how to reconcile later: {}",
+        stderr(&o)
+    );
+    let c = sets.get("web").await.unwrap();
+    assert!(
+        c.spec.template.0["metadata"]["annotations"]
+            .get("kubectl.kubernetes.io/restartedAt")
+            .is_some(),
+        "{:?}",
+        c.spec.template.0["metadata"]
+    );
+    assert_eq!(uids(&pods(&pod_api, "web").await), uids(&first));
+
+    // status with nobody reconciling: --timeout gives exit 3.
+    let started = std::time::Instant::now();
+    let o = run(&[
+        "-n",
+        n,
+        "rollout",
+        "status",
+        "cloneset/web",
+        "--timeout",
+        "2s",
+    ])
+    .await;
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    assert!(started.elapsed() < std::time::Duration::from_secs(30));
+}
+
+/// scale --dry-run=client writes nothing; a driven release past its progress deadline exits 4;
+/// with another controller driving, `-w` watches to rest.
+#[tokio::test]
+async fn scale_preview_exit_4_and_watch() {
+    crds().await;
+    let client = client_as("cloneset-cli-2").await;
+    let ns = TestNs::new(&client, "cs-cli2").await;
+    let n = ns.name.as_str();
+    let sets: Api<CloneSet> = ns.api();
+    let pod_api: Api<Pod> = ns.api();
+    let spec = json!({"replicas": 2, "progressDeadlineSeconds": 3,
+        "updateStrategy": {"type": "InPlaceIfPossible", "maxUnavailable": 1}});
+    sets.create(&PostParams::default(), &cs(n, "app", spec))
+        .await
+        .unwrap();
+    ok(&["-n", n, "scale", "cloneset/app", "--replicas", "2"]).await;
+
+    let before = versions(&sets, &pod_api, "app").await;
+    let plan = ok(&[
+        "-n",
+        n,
+        "scale",
+        "cloneset/app",
+        "--replicas",
+        "4",
+        "--dry-run=client",
+        "-o",
+        "json",
+    ])
+    .await;
+    let plan: Value = serde_json::from_str(&plan).unwrap();
+    let creates: Vec<Value> = plan["batches"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|b| b["actions"].as_array().unwrap().clone())
+        .filter(|a| a["action"] == "create")
+        .collect();
+    assert_eq!(creates.len(), 2, "{plan}");
+    assert_eq!(versions(&sets, &pod_api, "app").await, before);
+
+    // An image that never starts: the driven release exceeds its deadline, exit 4.
+    let o = run(&[
+        "-n",
+        n,
+        "set",
+        "image",
+        "cloneset/app",
+        "main=busybox:failed",
+        "--timeout",
+        "90s",
+    ])
+    .await;
+    assert_eq!(o.status.code(), Some(4), "{}", stderr(&o));
+
+    // Another controller drives; -w watches until the CloneSet rests.
+    let ctl = spawn_controller(n, None);
+    patch_spec(&sets, "app", json!({"progressDeadlineSeconds": null})).await;
+    let o = run(&[
+        "-n",
+        n,
+        "set",
+        "image",
+        "cloneset/app",
+        "main=busybox:3",
+        "-w",
+        "--timeout",
+        "90s",
+    ])
+    .await;
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("reconciled by the embedded controller of process"),
+        "{}",
+        stderr(&o)
+    );
+    let c = sets.get("app").await.unwrap();
+    assert!(all_at(&c, 2), "at rest when -w returns: {:?}", c.status);
+    assert!(
+        pods(&pod_api, "app")
+            .await
+            .iter()
+            .all(|p| images(p) == ["busybox:3"])
+    );
+    let _ = stop(ctl).await;
+}
