@@ -44,6 +44,68 @@ impl Demo {
     fn say(&self, line: &str) {
         println!("\n# {line}");
     }
+
+    /// The live (not terminating) pods of the story, by name.
+    fn pods(&self) -> Result<Vec<DemoPod>> {
+        let out = cluster::kubectl(
+            &self.state,
+            &[
+                "get",
+                "pods",
+                "-n",
+                NS,
+                "-l",
+                "app=nginxweb1",
+                "-o",
+                "jsonpath={range .items[*]}{.metadata.name} {.metadata.uid} \
+                 {.spec.containers[0].image} {.status.containerStatuses[0].restartCount} \
+                 {.status.conditions[?(@.type==\"Ready\")].status} \
+                 {.metadata.deletionTimestamp}{\"\\n\"}{end}",
+            ],
+        )?;
+        let mut pods: Vec<DemoPod> = out
+            .lines()
+            .map(|l| l.split_whitespace().collect::<Vec<_>>())
+            .filter(|f| f.len() == 5)
+            .map(|f| DemoPod {
+                name: f[0].into(),
+                uid: f[1].into(),
+                image: f[2].into(),
+                restarts: f[3].parse().unwrap_or(-1),
+                ready: f[4] == "True",
+            })
+            .collect();
+        pods.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(pods)
+    }
+
+    /// Check one end state of the story; the demo fails with what it saw otherwise.
+    fn check(&self, what: &str, ok: impl Fn(&[DemoPod]) -> bool) -> Result<Vec<DemoPod>> {
+        let pods = self.pods()?;
+        if !ok(&pods) {
+            return Err(fail(format!(
+                "demo: expected {what}; the pods are {pods:#?}"
+            )));
+        }
+        println!("✓ {what}");
+        Ok(pods)
+    }
+}
+
+#[derive(Debug, Clone)]
+#[allow(dead_code)] // read through Debug when a check fails
+struct DemoPod {
+    name: String,
+    uid: String,
+    image: String,
+    restarts: i32,
+    ready: bool,
+}
+
+fn uids(pods: &[DemoPod]) -> Vec<&str> {
+    let mut v: Vec<&str> = pods.iter().map(|p| p.uid.as_str()).collect();
+    v.sort();
+    v
 }
 
 fn shell_words(args: &[&str]) -> String {
@@ -120,6 +182,11 @@ pub fn run(root: &Path) -> Result<()> {
         "-L",
         "apps.kruise.io/cloneset-instance-id",
     ])?;
+    demo.check("3 Ready pods named nginxweb1-xxxxx", |p| {
+        p.len() == 3
+            && p.iter()
+                .all(|p| p.ready && p.name.len() == 15 && p.name.starts_with("nginxweb1-"))
+    })?;
 
     demo.say("02: scale to 5, one pod at a time (scaleStrategy.maxUnavailable: 1)");
     demo.kubectl(&[
@@ -142,6 +209,9 @@ pub fn run(root: &Path) -> Result<()> {
         "--replicas",
         "5",
     ])?;
+    let five = demo.check("5 Ready pods", |p| {
+        p.len() == 5 && p.iter().all(|p| p.ready)
+    })?;
 
     demo.say("03: scale to 4, deleting a chosen pod");
     let pods = demo.kubectl(&["get", "pods", "-n", NS, "-l", "app=nginxweb1", "-o", "name"])?;
@@ -163,6 +233,13 @@ pub fn run(root: &Path) -> Result<()> {
         &victim,
     ])?;
     demo.kubectl(&["get", "pods", "-n", NS])?;
+    let kept: Vec<&str> = uids(&five)
+        .into_iter()
+        .filter(|u| five.iter().any(|p| &p.uid == u && p.name != victim))
+        .collect();
+    let four = demo.check(&format!("4 pods: {victim} gone, the other 4 kept"), |p| {
+        uids(p) == kept && !p.iter().any(|p| p.name == victim)
+    })?;
 
     demo.say("04: in-place update to nginx:latest — first the plan, then the real thing");
     demo.kubectl(&[
@@ -188,6 +265,19 @@ pub fn run(root: &Path) -> Result<()> {
     ])?;
     demo.kubectl(&["get", "pods", "-n", NS, "-o",
         "custom-columns=NAME:.metadata.name,IMAGE:.spec.containers[0].image,RESTARTS:.status.containerStatuses[0].restartCount,READY:.status.containerStatuses[0].ready"])?;
+    demo.check(
+        "the same 4 pods (UIDs kept) on nginx:latest, each restarted once, Ready",
+        |p| {
+            uids(p) == uids(&four)
+                && p.iter().all(|p| {
+                    let before = four
+                        .iter()
+                        .find(|b| b.uid == p.uid)
+                        .map_or(0, |b| b.restarts);
+                    p.image == "nginx:latest" && p.restarts == before + 1 && p.ready
+                })
+        },
+    )?;
 
     demo.say("05: partitioned release — partition 2 keeps two pods on the old image");
     demo.kubectl(&[
@@ -218,6 +308,14 @@ pub fn run(root: &Path) -> Result<()> {
         "-o",
         "custom-columns=NAME:.metadata.name,IMAGE:.spec.containers[0].image",
     ])?;
+    demo.check(
+        "partition 2: 2 pods kept on nginx:latest, 2 on nginx:1.20, no pod recreated",
+        |p| {
+            uids(p) == uids(&four)
+                && p.iter().filter(|p| p.image == "nginx:latest").count() == 2
+                && p.iter().filter(|p| p.image == "nginx:1.20").count() == 2
+        },
+    )?;
     demo.kubectl(&[
         "kruise",
         "rollout",
