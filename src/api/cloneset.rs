@@ -335,7 +335,7 @@ fn update_strategy_type(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
 #[schemars(transform = required_clone_set_status)]
 pub struct CloneSetStatus {
     /// The generation the controller last acted on.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "is_zero_i64")]
     pub observed_generation: i64,
     #[serde(default)]
     pub replicas: i32,
@@ -347,21 +347,21 @@ pub struct CloneSetStatus {
     pub updated_replicas: i32,
     #[serde(default)]
     pub updated_ready_replicas: i32,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "none_or_zero")]
     pub updated_available_replicas: Option<i32>,
     /// Pods expected at the update revision once the partition is honoured.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "none_or_zero")]
     pub expected_updated_replicas: Option<i32>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "none_or_empty")]
     pub update_revision: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "none_or_empty")]
     pub current_revision: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub collision_count: Option<i32>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "none_or_empty_list")]
     pub conditions: Option<Vec<CloneSetCondition>>,
     /// The selector as a string, for the scale subresource.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "none_or_empty")]
     pub label_selector: Option<String>,
 }
 
@@ -394,4 +394,23 @@ fn required_clone_set_status(schema: &mut schemars::Schema) {
             "updatedReadyReplicas",
         ],
     );
+}
+
+// Upstream's status fields are Go values with `omitempty`: zero numbers, empty strings and
+// empty lists are left out of what it writes, and so of what we write (the status is written
+// whole).
+fn is_zero_i64(v: &i64) -> bool {
+    *v == 0
+}
+
+fn none_or_zero(v: &Option<i32>) -> bool {
+    v.is_none_or(|v| v == 0)
+}
+
+fn none_or_empty(v: &Option<String>) -> bool {
+    v.as_deref().is_none_or(str::is_empty)
+}
+
+fn none_or_empty_list<T>(v: &Option<Vec<T>>) -> bool {
+    v.as_ref().is_none_or(Vec::is_empty)
 }

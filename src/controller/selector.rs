@@ -13,10 +13,12 @@ struct Req {
 
 fn requirements(sel: &LabelSelector) -> Result<Vec<Req>, String> {
     let mut reqs = Vec::new();
+    // matchLabels are Equals requirements (`app=web`), matchExpressions' In stays In
+    // (`tier in (a)`) even with one value: LabelSelectorAsSelector then Requirement.String.
     for (k, v) in sel.match_labels.iter().flatten() {
         reqs.push(Req {
             key: k.clone(),
-            op: "In".into(),
+            op: "=".into(),
             values: vec![v.clone()],
         });
     }
@@ -55,7 +57,7 @@ pub fn matches(sel: &LabelSelector, labels: &BTreeMap<String, String>) -> Result
     Ok(requirements(sel)?.iter().all(|r| {
         let v = labels.get(&r.key);
         match r.op.as_str() {
-            "In" => v.is_some_and(|v| r.values.contains(v)),
+            "=" | "In" => v.is_some_and(|v| r.values.contains(v)),
             "NotIn" => v.is_none_or(|v| !r.values.contains(v)),
             "Exists" => v.is_some(),
             _ => v.is_none(),
@@ -68,7 +70,7 @@ pub fn render(sel: &LabelSelector) -> Result<String, String> {
     let parts: Vec<String> = requirements(sel)?
         .into_iter()
         .map(|r| match r.op.as_str() {
-            "In" if r.values.len() == 1 => format!("{}={}", r.key, r.values[0]),
+            "=" => format!("{}={}", r.key, r.values[0]),
             "In" => format!("{} in ({})", r.key, r.values.join(",")),
             "NotIn" => format!("{} notin ({})", r.key, r.values.join(",")),
             "Exists" => r.key,
@@ -94,6 +96,23 @@ mod tests {
             }]),
         };
         assert_eq!(render(&sel).unwrap(), "app=web,tier in (a,b)");
+        let one = LabelSelector {
+            match_labels: Some([("z".to_string(), "1".to_string())].into()),
+            match_expressions: Some(vec![
+                LabelSelectorRequirement {
+                    key: "tier".into(),
+                    operator: "In".into(),
+                    values: Some(vec!["a".into()]),
+                },
+                LabelSelectorRequirement {
+                    key: "gone".into(),
+                    operator: "DoesNotExist".into(),
+                    values: None,
+                },
+            ]),
+        };
+        // Kubernetes' own rendering of this selector (requirements sorted by key).
+        assert_eq!(render(&one).unwrap(), "!gone,tier in (a),z=1");
         let l = |pairs: &[(&str, &str)]| -> BTreeMap<String, String> {
             pairs
                 .iter()

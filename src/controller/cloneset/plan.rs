@@ -916,7 +916,8 @@ fn refused(cs: &CloneSet, now: Timestamp, label_selector: String, why: String) -
         .flatten()
         .find(|c| c.type_ == "FailedScale")
         .cloned();
-    if prev.as_ref().and_then(|c| c.message.as_ref()) != Some(&message) {
+    let new_condition = prev.as_ref().and_then(|c| c.message.as_ref()) != Some(&message);
+    if new_condition {
         let conds = st.conditions.get_or_insert_with(Vec::new);
         conds.retain(|c| c.type_ != "FailedScale");
         let t = Some(Time(Timestamp::from_second(now.as_second()).unwrap_or(now)));
@@ -929,7 +930,7 @@ fn refused(cs: &CloneSet, now: Timestamp, label_selector: String, why: String) -
             last_transition_time: t,
         });
     }
-    let status_changed = st != old;
+    let status_changed = new_condition || status_differs(&old, &st);
     Plan {
         defaulted: None,
         revision: None,
@@ -960,33 +961,32 @@ fn status_differs(old: &CloneSetStatus, new: &CloneSetStatus) -> bool {
         || old.available_replicas != new.available_replicas
         || old.updated_replicas != new.updated_replicas
         || old.updated_ready_replicas != new.updated_ready_replicas
-        || old.updated_available_replicas != new.updated_available_replicas
-        || old.expected_updated_replicas != new.expected_updated_replicas
-        || old.update_revision != new.update_revision
-        || old.current_revision != new.current_revision
-        || old.label_selector != new.label_selector
+        // Read back, a zero or empty field is absent (omitempty): absent equals zero.
+        || old.updated_available_replicas.unwrap_or(0) != new.updated_available_replicas.unwrap_or(0)
+        || old.expected_updated_replicas.unwrap_or(0) != new.expected_updated_replicas.unwrap_or(0)
+        || old.update_revision.as_deref().unwrap_or("") != new.update_revision.as_deref().unwrap_or("")
+        || old.current_revision.as_deref().unwrap_or("") != new.current_revision.as_deref().unwrap_or("")
+        || old.label_selector.as_deref().unwrap_or("") != new.label_selector.as_deref().unwrap_or("")
         || prog(old) != prog(new)
 }
 
 fn set_condition(st: &mut CloneSetStatus, mut c: CloneSetCondition, now: Timestamp) {
     let conds = st.conditions.get_or_insert_with(Vec::new);
     let t = Some(Time(Timestamp::from_second(now.as_second()).unwrap_or(now)));
-    if let Some(old) = conds.iter_mut().find(|o| o.type_ == c.type_) {
+    // As upstream's SetCloneSetCondition: same status and reason keep the old condition; a
+    // changed one is taken out and appended, so the latest set condition comes last.
+    c.last_update_time = t.clone();
+    c.last_transition_time = t;
+    if let Some(old) = conds.iter().find(|o| o.type_ == c.type_) {
         if old.status == c.status && old.reason == c.reason {
             return;
         }
-        c.last_update_time = t.clone();
-        c.last_transition_time = if old.status == c.status {
-            old.last_transition_time.clone()
-        } else {
-            t
-        };
-        *old = c;
-    } else {
-        c.last_update_time = t.clone();
-        c.last_transition_time = t;
-        conds.push(c);
+        if old.status == c.status {
+            c.last_transition_time = old.last_transition_time.clone();
+        }
     }
+    conds.retain(|o| o.type_ != c.type_);
+    conds.push(c);
 }
 
 fn progressing(

@@ -169,46 +169,71 @@ pub fn scatter<'a>(
     }
     let mut pods = waiting;
     for t in terms {
-        let (matched, unmatched): (Vec<&Pod>, Vec<&Pod>) =
+        let (mut matched, unmatched): (Vec<&Pod>, Vec<&Pod>) =
             pods.iter().copied().partition(|p| matches(p, t));
         if matched.len() <= 1 || unmatched.len() <= 1 {
             continue;
         }
-        let mut matched = matched;
+        // The last matched pod goes last, and no longer counts among all the matched ones.
         let last = matched.pop().expect("len > 1");
-        let (m, u) = (matched.len(), unmatched.len());
-        let all_m = all.iter().filter(|p| matches(p, t)).count();
-        let all_u = all.len() - all_m;
-        let mut group_num = m.min(u).max(1);
-        let mut msize = round_half_away(m as f64 / group_num as f64).max(1);
-        let mut usize_ = round_half_away(u as f64 / group_num as f64).max(1);
-        let mut head: Vec<&Pod> = Vec::new();
-        let mut rest_u: &[&Pod] = &unmatched;
-        if all_m > 0 && (all_u as f64 / all_m as f64) < (u as f64 / (m + 1) as f64) {
-            let gn = all_m.min(all_u).max(1);
-            msize = round_half_away(all_m as f64 / gn as f64).max(1);
-            usize_ = round_half_away(all_u as f64 / gn as f64).max(1);
-            group_num = (m / msize).min(u / usize_).max(1);
-            let extra = u.saturating_sub(group_num * usize_);
-            head.extend_from_slice(&unmatched[..extra]);
-            rest_u = &unmatched[extra..];
+        let total_m = all.iter().filter(|p| matches(p, t)).count() - 1;
+        let total_u = all.len() - total_m - 1;
+        let g = ScatterGroup::by_density(total_m, total_u, matched.len(), unmatched.len());
+        let mut out: Vec<&Pod> = unmatched[..g.unmatched_remainder].to_vec();
+        let (mut m, mut u) = (&matched[..], &unmatched[g.unmatched_remainder..]);
+        for _ in 0..g.num {
+            let k = g.matched_size.min(m.len());
+            out.extend_from_slice(&m[..k]);
+            m = &m[k..];
+            let k = g.unmatched_size.min(u.len());
+            out.extend_from_slice(&u[..k]);
+            u = &u[k..];
         }
-        let mut out = head;
-        let (mut mi, mut ui) = (0, 0);
-        for _ in 0..group_num {
-            let me = (mi + msize).min(matched.len());
-            out.extend_from_slice(&matched[mi..me]);
-            mi = me;
-            let ue = (ui + usize_).min(rest_u.len());
-            out.extend_from_slice(&rest_u[ui..ue]);
-            ui = ue;
-        }
-        out.extend_from_slice(&matched[mi..]);
-        out.extend_from_slice(&rest_u[ui..]);
+        out.extend_from_slice(m);
+        out.extend_from_slice(u);
         out.push(last);
         pods = out;
     }
     pods
+}
+
+/// Upstream's scatterGroup: how many groups of how many matched and unmatched pods.
+#[derive(Debug, PartialEq)]
+struct ScatterGroup {
+    num: usize,
+    matched_size: usize,
+    unmatched_size: usize,
+    unmatched_remainder: usize,
+}
+
+impl ScatterGroup {
+    /// newScatterGroup: as many groups as the smaller side, sizes rounded half away from 0.
+    fn new(matched: usize, unmatched: usize) -> ScatterGroup {
+        let num = matched.min(unmatched);
+        let size = |n: usize| round_half_away(n as f64 / num as f64);
+        ScatterGroup {
+            num,
+            matched_size: size(matched),
+            unmatched_size: size(unmatched),
+            unmatched_remainder: 0,
+        }
+    }
+
+    /// calculateGroupByDensity: the waiting pods' own grouping when they are no denser in
+    /// unmatched pods than the whole set (compared in float32, as upstream), otherwise the
+    /// whole set's group sizes, with the unmatched pods that do not fit going first.
+    fn by_density(total_m: usize, total_u: usize, m: usize, u: usize) -> ScatterGroup {
+        if total_u as f32 / total_m as f32 >= u as f32 / m as f32 {
+            return ScatterGroup::new(m, u);
+        }
+        let total = ScatterGroup::new(total_m, total_u);
+        let num = (m / total.matched_size).min(u / total.unmatched_size);
+        ScatterGroup {
+            num,
+            unmatched_remainder: u - num * total.unmatched_size,
+            ..total
+        }
+    }
 }
 
 #[cfg(test)]
@@ -245,6 +270,144 @@ mod tests {
         by_priority(&mut refs, Some(&s));
         let names: Vec<&str> = refs.iter().map(|p| pod::name(p)).collect();
         assert_eq!(names, ["b", "c", "a"]);
+    }
+
+    #[test]
+    /// Orders from OpenKruise v1.9.0's own scatter cases (pkg/util/updatesort): every pod
+    /// waiting, one term `labelA=AAA` (or the two terms named).
+    fn scatter_orders_as_upstream() {
+        let a = "labelA=AAA";
+        let cases: &[(&[&str], &[&str], &[usize])] = &[
+            (&[""], &[a], &[0]),
+            (&[a], &[a], &[0]),
+            (&[a, "bbb"], &[a], &[0, 1]),
+            (&["", "", "", "", a, a], &[a], &[4, 0, 1, 2, 3, 5]),
+            (&["", "", "", a, a, a], &[a], &[3, 0, 1, 4, 2, 5]),
+            (&["", "", "", a, "", "", a], &[a], &[3, 0, 1, 2, 4, 5, 6]),
+            (
+                &["", "", "", "", "", "", a, a, a],
+                &[a],
+                &[6, 0, 1, 2, 7, 3, 4, 5, 8],
+            ),
+            (&["", "", a, a, a, a], &[a], &[2, 3, 0, 4, 1, 5]),
+            (&["", "", "", a, a, a], &[a], &[3, 0, 1, 4, 2, 5]),
+            (
+                &["", "", a, "", a, a, a, a, a],
+                &[a],
+                &[2, 4, 0, 5, 6, 1, 7, 3, 8],
+            ),
+            (
+                &["", a, "", a, "", "", a, a, a],
+                &[a],
+                &[1, 0, 3, 2, 6, 4, 7, 5, 8],
+            ),
+            (
+                &["", "", "", "", "ee", "a", "", a, a, "labelA=AAA,labelB=BBB"],
+                &[a],
+                &[7, 0, 1, 2, 3, 8, 4, 5, 6, 9],
+            ),
+            (
+                &["labelB=BBB", "labelB=BBB", "", "", a, a],
+                &[a, "labelB=BBB"],
+                &[0, 4, 2, 3, 5, 1],
+            ),
+            (
+                &["", "", "", "labelB=BBB", "labelA=AAA,labelB=BBB", a],
+                &[a, "labelB=BBB"],
+                &[4, 0, 1, 2, 5, 3],
+            ),
+            (
+                &[
+                    "",
+                    "",
+                    "",
+                    "",
+                    "sdfb=eee",
+                    "dsf=same",
+                    "labelB=BBB",
+                    a,
+                    a,
+                    "labelB=BBB",
+                ],
+                &["labelB=BBB", a],
+                &[7, 6, 0, 1, 2, 3, 4, 5, 9, 8],
+            ),
+            (
+                &[
+                    "",
+                    "",
+                    "",
+                    "",
+                    "sdfb=eee",
+                    "dsf=same",
+                    "labelB=BBB",
+                    a,
+                    a,
+                    "labelB=BBB",
+                ],
+                &[a, "labelB=BBB"],
+                &[6, 7, 0, 1, 2, 3, 4, 5, 8, 9],
+            ),
+        ];
+        for (labels, terms, want) in cases {
+            let pods: Vec<Pod> = labels
+                .iter()
+                .enumerate()
+                .map(|(i, l)| {
+                    let pairs: Vec<(&str, &str)> =
+                        l.split(',').filter_map(|kv| kv.split_once('=')).collect();
+                    p(&i.to_string(), &pairs)
+                })
+                .collect();
+            let refs: Vec<&Pod> = pods.iter().collect();
+            let terms: Vec<UpdateScatterTerm> = terms
+                .iter()
+                .map(|t| {
+                    let (k, v) = t.split_once('=').unwrap();
+                    UpdateScatterTerm {
+                        key: k.into(),
+                        value: v.into(),
+                    }
+                })
+                .collect();
+            let got: Vec<usize> = scatter(refs.clone(), &refs, &terms)
+                .iter()
+                .map(|p| pod::name(p).parse().unwrap())
+                .collect();
+            assert_eq!(&got, want, "labels {labels:?} terms {terms:?}");
+        }
+    }
+
+    /// Some pods already updated (not waiting): upstream compares the density of unmatched
+    /// pods among all pods, less the last matched one, with the waiting pods' own. Expected
+    /// orders from upstream's algorithm (calculateGroupByDensity) worked by hand.
+    #[test]
+    fn scatter_counts_all_pods_less_the_last_matched() {
+        let cases: &[(usize, usize, usize, usize, &[&str])] = &[
+            (3, 3, 2, 3, &["u0", "m0", "u1", "u2", "m1"]),
+            (3, 4, 2, 4, &["u0", "u1", "m0", "u2", "u3", "m1"]),
+        ];
+        for &(tm, tu, wm, wu, want) in cases {
+            let all: Vec<Pod> = (0..tm)
+                .map(|i| p(&format!("m{i}"), &[("zone", "a")]))
+                .chain((0..tu).map(|i| p(&format!("u{i}"), &[])))
+                .collect();
+            let refs: Vec<&Pod> = all.iter().collect();
+            let waiting: Vec<&Pod> = refs[..wm]
+                .iter()
+                .chain(&refs[tm..tm + wu])
+                .copied()
+                .collect();
+            let term = UpdateScatterTerm {
+                key: "zone".into(),
+                value: "a".into(),
+            };
+            let got: Vec<&str> = scatter(waiting, &refs, &[term])
+                .iter()
+                .map(|p| pod::name(p))
+                .collect();
+            assert_eq!(got, want, "{tm} matched, {tu} unmatched, {wm}+{wu} waiting");
+        }
     }
 
     #[test]

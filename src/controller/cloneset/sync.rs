@@ -206,9 +206,15 @@ pub async fn apply(
 
     let cs_api: Api<CloneSet> = Api::namespaced(client.clone(), &ns);
     if let Some(names) = &plan.prune_pods_to_delete {
+        // Emptied, the field goes (Go's omitempty on upstream's spec update), not `[]`.
+        let value = if names.is_empty() {
+            json!(null)
+        } else {
+            json!(names)
+        };
         let patch = json!({
             "metadata": {"resourceVersion": cs.resource_version()},
-            "spec": {"scaleStrategy": {"podsToDelete": names}},
+            "spec": {"scaleStrategy": {"podsToDelete": value}},
         });
         match cs_api
             .patch(&cs.name_any(), &pp(), &Patch::Merge(&patch))
