@@ -157,6 +157,7 @@ fn describe(a: &Action) -> (&'static str, String) {
             ),
         ),
         Action::FinishGrace { .. } => ("update-images", "grace period over".into()),
+        Action::ReownPvc { pvc, .. } => ("hand-pvc", format!("pvc {pvc} goes with the pod")),
         Action::Mark { reason, marks, .. } => (
             "mark",
             format!(

@@ -12,7 +12,7 @@ use k8s_openapi::api::core::v1::{
     PersistentVolumeClaim, PersistentVolumeClaimVolumeSource, Pod, PodReadinessGate,
     PodTemplateSpec, Volume,
 };
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, Time};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, OwnerReference, Time};
 use k8s_openapi::jiff::Timestamp;
 use kube::ResourceExt;
 use serde::Serialize;
@@ -138,6 +138,16 @@ pub enum Action {
     Release { pod: String },
     /// Delete a PVC no pod will use.
     DeletePvc { pvc: String },
+    /// With PVC reuse off, hand the PVC of an inactive pod to that pod (the CloneSet's
+    /// reference replaced by the pod's), so it goes with the pod.
+    ReownPvc {
+        pvc: String,
+        pod: String,
+        #[serde(skip)]
+        resource_version: String,
+        #[serde(skip)]
+        owner_references: Vec<OwnerReference>,
+    },
 }
 
 fn is_zero(v: &i32) -> bool {
@@ -152,7 +162,8 @@ impl Action {
             | Action::UpdateInPlace { pod, .. }
             | Action::FinishGrace { pod, .. }
             | Action::Mark { pod, .. }
-            | Action::Release { pod } => pod,
+            | Action::Release { pod }
+            | Action::ReownPvc { pod, .. } => pod,
             Action::DeletePvc { pvc } => pvc,
         }
     }
@@ -521,6 +532,8 @@ struct Ctx<'a> {
     exclude_preparing_delete: bool,
     policy: CloneSetUpdateStrategyType,
     grace: i32,
+    /// The CloneSet's PVCs by instance id (a deleted pod's go with it).
+    pvcs_by_id: BTreeMap<String, Vec<String>>,
 }
 
 impl Ctx<'_> {
@@ -632,10 +645,24 @@ pub fn plan(s: &Snapshot) -> Result<Plan, PlanError> {
         }
         if reuse {
             free_ids.insert(id);
+        } else if let Some(p) = inactive
+            .iter()
+            .find(|p| pod::label(p, keys::INSTANCE_ID) == Some(id.as_str()))
+        {
+            actions.push(reown_pvc(c, p, &uid));
         } else {
             actions.push(Action::DeletePvc { pvc: c.name_any() });
         }
     }
+    let pvcs_by_id: BTreeMap<String, Vec<String>> =
+        owned_pvcs.iter().fold(BTreeMap::new(), |mut m, c| {
+            if let Some(id) = c.labels().get(keys::INSTANCE_ID) {
+                m.entry(id.clone())
+                    .or_insert_with(Vec::new)
+                    .push(c.name_any());
+            }
+            m
+        });
 
     // Revisions: ours (or orphans) matching the selector, oldest first.
     let mut revs: Vec<&ControllerRevision> = s
@@ -743,6 +770,7 @@ pub fn plan(s: &Snapshot) -> Result<Plan, PlanError> {
             .as_ref()
             .and_then(|i| i.grace_period_seconds)
             .unwrap_or(0),
+        pvcs_by_id,
     };
 
     let mut errors = Vec::new();
@@ -1159,17 +1187,38 @@ pub fn new_pod(
     Ok((pod, pvcs))
 }
 
-fn pvc_names_of(p: &Pod, cs: &CloneSet) -> Vec<String> {
-    let Some(id) = pod::label(p, keys::INSTANCE_ID) else {
-        return Vec::new();
-    };
-    cs.spec
-        .volume_claim_templates
-        .iter()
-        .flatten()
-        .filter_map(|v| v.pointer("/metadata/name").and_then(Value::as_str))
-        .map(|v| format!("{v}-{}-{id}", cs.name_any()))
-        .collect()
+/// The PVCs that go with a deleted pod: the CloneSet's PVCs of its instance id (by label,
+/// as upstream's deletePods; not by template names, which may have changed since).
+fn pvc_names_of(p: &Pod, ctx: &Ctx) -> Vec<String> {
+    pod::label(p, keys::INSTANCE_ID)
+        .and_then(|id| ctx.pvcs_by_id.get(id))
+        .cloned()
+        .unwrap_or_default()
+}
+
+/// updateClaimOwnerRefToPod: the CloneSet's reference out, the pod's in.
+fn reown_pvc(c: &PersistentVolumeClaim, p: &Pod, cloneset_uid: &str) -> Action {
+    let mut refs: Vec<OwnerReference> = c
+        .metadata
+        .owner_references
+        .clone()
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|r| r.uid != cloneset_uid)
+        .collect();
+    refs.push(OwnerReference {
+        api_version: "v1".into(),
+        kind: "Pod".into(),
+        name: pod::name(p).into(),
+        uid: p.metadata.uid.clone().unwrap_or_default(),
+        ..Default::default()
+    });
+    Action::ReownPvc {
+        pvc: c.name_any(),
+        pod: pod::name(p).into(),
+        resource_version: c.resource_version().unwrap_or_default(),
+        owner_references: refs,
+    }
 }
 
 /// deletePods: a pod held by the preDelete hook goes to PreparingDelete instead.
@@ -1188,7 +1237,7 @@ fn delete_pod(ctx: &Ctx, p: &Pod, reason: &'static str, actions: &mut Vec<Action
         pod: pod::name(p).into(),
         uid: p.metadata.uid.clone().unwrap_or_default(),
         reason,
-        pvcs: pvc_names_of(p, ctx.cs),
+        pvcs: pvc_names_of(p, ctx),
     });
 }
 

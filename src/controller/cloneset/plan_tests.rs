@@ -96,6 +96,7 @@ fn kinds(p: &Preview) -> Vec<Vec<&'static str>> {
                     Action::Mark { .. } => "mark",
                     Action::Release { .. } => "release",
                     Action::DeletePvc { .. } => "deletepvc",
+                    Action::ReownPvc { .. } => "reownpvc",
                 })
                 .collect()
         })
@@ -872,4 +873,102 @@ proptest! {
         fastrand::Rng::with_seed(seed).shuffle(&mut shuffled.pods);
         prop_assert_eq!(order(&shuffled), want);
     }
+}
+
+fn claim(name: &str, id: &str, owner_uid: &str) -> PersistentVolumeClaim {
+    serde_json::from_value(json!({"metadata": {"name": name, "namespace": "t",
+        "labels": {keys::INSTANCE_ID: id},
+        "ownerReferences": [{"apiVersion": "apps.kruise.io/v1alpha1", "kind": "CloneSet",
+            "name": "web", "uid": owner_uid, "controller": true}]}}))
+    .unwrap()
+}
+
+/// PVCs as upstream handles them: a deleted pod takes the CloneSet's claims of its instance id
+/// (found by label, whatever their names); with reuse off, a claim of an inactive pod is
+/// handed to that pod and one with no pod at all is deleted; claims of others are left alone.
+#[test]
+fn pvcs_go_by_instance_id() {
+    let mut cs = cloneset(2, "a:1");
+    cs.spec.scale_strategy = Some(CloneSetScaleStrategy {
+        disable_pvc_reuse: Some(true),
+        ..Default::default()
+    });
+    let mut world = converge(&snapshot(cs));
+    let ids: Vec<String> = world
+        .pods
+        .iter()
+        .map(|p| pod::label(p, keys::INSTANCE_ID).unwrap().to_string())
+        .collect();
+    // A claim of a live pod under an old template name, a claim of a pod that is terminating,
+    // a claim with no pod, and someone else's claim.
+    world.pvcs = vec![
+        claim("old-name", &ids[0], "uid-web"),
+        claim("data-web-gone1", "gone1", "uid-web"),
+        claim("data-web-dying", "dying", "uid-web"),
+        claim("theirs", &ids[1], "uid-other"),
+    ];
+    let mut dying: Pod = (*world.pods[1]).clone();
+    dying.metadata.name = Some("web-dying".into());
+    dying.metadata.uid = Some("uid-dying".into());
+    dying
+        .metadata
+        .labels
+        .as_mut()
+        .unwrap()
+        .insert(keys::INSTANCE_ID.into(), "dying".into());
+    dying.metadata.deletion_timestamp = Some(Time(world.now));
+    world.pods.push(Arc::new(dying));
+    world.cloneset.spec.replicas = Some(1);
+    world.cloneset.metadata.generation = Some(2);
+    let p = plan(&world).unwrap();
+    let mut seen = Vec::new();
+    for a in &p.actions {
+        match a {
+            Action::DeletePvc { pvc } => seen.push(format!("delete {pvc}")),
+            Action::ReownPvc {
+                pvc,
+                pod,
+                owner_references,
+                ..
+            } => {
+                assert!(owner_references.iter().all(|r| r.uid != "uid-web"));
+                assert!(
+                    owner_references
+                        .iter()
+                        .any(|r| r.kind == "Pod" && r.uid == "uid-dying")
+                );
+                seen.push(format!("reown {pvc} to {pod}"));
+            }
+            Action::Delete { pod, pvcs, .. } => {
+                seen.push(format!("delete pod {pod} with {pvcs:?}"))
+            }
+            _ => {}
+        }
+    }
+    seen.sort();
+    let victim = p.actions.iter().find_map(|a| match a {
+        Action::Delete { pod, .. } => Some(pod.clone()),
+        _ => None,
+    });
+    let expect_claims = |pod: &str| -> Vec<String> {
+        let id = world
+            .pods
+            .iter()
+            .find(|p| pod::name(p) == pod)
+            .map(|p| pod::label(p, keys::INSTANCE_ID).unwrap().to_string())
+            .unwrap();
+        if id == ids[0] {
+            vec!["old-name".to_string()]
+        } else {
+            vec![]
+        }
+    };
+    let victim = victim.expect("scale-in deletes a pod");
+    let mut want = vec![
+        "delete data-web-gone1".to_string(),
+        "reown data-web-dying to web-dying".to_string(),
+        format!("delete pod {victim} with {:?}", expect_claims(&victim)),
+    ];
+    want.sort();
+    assert_eq!(seen, want);
 }

@@ -124,6 +124,15 @@ pub fn apply(world: &mut Snapshot, p: &Plan) {
             }
             Action::Delete { pod: name, .. } => world.pods.retain(|p| pod::name(p) != name),
             Action::DeletePvc { pvc } => world.pvcs.retain(|c| &c.name_any() != pvc),
+            Action::ReownPvc {
+                pvc,
+                owner_references,
+                ..
+            } => {
+                if let Some(c) = world.pvcs.iter_mut().find(|c| &c.name_any() == pvc) {
+                    c.metadata.owner_references = Some(owner_references.clone());
+                }
+            }
             Action::Release { pod: name } => {
                 if let Some(p) = world
                     .pods
@@ -314,7 +323,8 @@ fn as_new(mut a: Action, imagined: &mut BTreeMap<String, String>) -> Action {
         | Action::UpdateInPlace { pod, .. }
         | Action::FinishGrace { pod, .. }
         | Action::Mark { pod, .. }
-        | Action::Release { pod } => Some(pod),
+        | Action::Release { pod }
+        | Action::ReownPvc { pod, .. } => Some(pod),
         Action::DeletePvc { .. } => None,
     };
     if let Some(pod) = name

@@ -279,10 +279,18 @@ async fn create(
     else {
         unreachable!()
     };
+    // The plan creates only the claims the CloneSet does not own yet: one that exists is
+    // someone else's, and the pod is not created on it (upstream: AlreadyExists, FailedCreate).
     for c in pvc_objects {
         match pvcs.create(&post(), c).await {
             Ok(_) => {}
-            Err(e) if is_code(&e, 409) => {}
+            Err(e) if is_code(&e, 409) => {
+                return Err(format!(
+                    "creating pod {pod}: pvc {} already exists and is not owned by this CloneSet; \
+                     delete or rename that claim",
+                    c.name_any()
+                ));
+            }
             Err(e) => return Err(format!("creating pvc {}: {}", c.name_any(), describe(&e))),
         }
     }
@@ -339,7 +347,11 @@ async fn other(
             };
             match pods.delete(pod, &dp).await {
                 Ok(_) => {}
-                Err(e) if is_code(&e, 404) || is_code(&e, 409) => {}
+                // Gone already, or the name now belongs to a new pod (the UID precondition):
+                // its claims are not ours to delete now; the next pass sees the truth.
+                Err(e) if is_code(&e, 404) || is_code(&e, 409) => {
+                    return Ok((vec![Expect::PodGone(pod.clone(), uid.clone())], Done::Other));
+                }
                 Err(e) => return Err(format!("deleting pod {pod}: {}", describe(&e))),
             }
             for c in claims {
@@ -353,6 +365,25 @@ async fn other(
                 vec![Expect::PodGone(pod.clone(), uid.clone())],
                 Done::Deleted,
             ))
+        }
+        Action::ReownPvc {
+            pvc,
+            pod,
+            resource_version,
+            owner_references,
+        } => {
+            let patch = json!({"metadata": {
+                "resourceVersion": resource_version,
+                "ownerReferences": owner_references,
+            }});
+            match pvcs.patch(pvc, &pp(), &Patch::Merge(&patch)).await {
+                Ok(_) => Ok((vec![], Done::Other)),
+                Err(e) if is_code(&e, 404) || is_code(&e, 409) => Ok((vec![], Done::Other)),
+                Err(e) => Err(format!(
+                    "handing pvc {pvc} to its pod {pod}: {}",
+                    describe(&e)
+                )),
+            }
         }
         Action::DeletePvc { pvc } => match pvcs.delete(pvc, &DeleteParams::default()).await {
             Ok(_) => Ok((vec![], Done::Other)),
