@@ -20,6 +20,7 @@ use serde_json::{Map, Value};
 
 use super::defaults;
 use super::inplace::{self, InPlaceChange};
+pub use super::inplace_state::{ImageId, InPlaceGrace, InPlaceState, rfc3339};
 use super::revision;
 use super::sort;
 use super::validate;
@@ -428,41 +429,6 @@ fn state_marks(new_state: &str, now: Timestamp) -> PodMarks {
     m.annotations
         .insert(keys::STATE_TIMESTAMP.into(), Some(rfc3339(now)));
     m
-}
-
-pub fn rfc3339(t: Timestamp) -> String {
-    Timestamp::from_second(t.as_second())
-        .unwrap_or(t)
-        .to_string()
-}
-
-/// The in-place state annotation written by an update (`apps.kruise.io/inplace-update-state`).
-#[derive(Debug, Clone, Default, PartialEq, serde::Deserialize, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct InPlaceState {
-    pub revision: String,
-    pub update_timestamp: String,
-    pub last_container_statuses: Option<BTreeMap<String, ImageId>>,
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-    pub update_images: bool,
-}
-
-#[derive(Debug, Clone, Default, PartialEq, serde::Deserialize, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ImageId {
-    #[serde(rename = "imageID", default)]
-    pub image_id: String,
-}
-
-/// The pending images while a grace period runs (`apps.kruise.io/inplace-update-grace`).
-#[derive(Debug, Clone, Default, PartialEq, serde::Deserialize, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct InPlaceGrace {
-    pub revision: String,
-    #[serde(default)]
-    pub container_images: BTreeMap<String, String>,
-    #[serde(default)]
-    pub grace_seconds: i32,
 }
 
 fn with_latest(image: &str) -> String {

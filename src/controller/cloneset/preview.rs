@@ -15,8 +15,9 @@ use k8s_openapi::jiff::{SignedDuration, Timestamp};
 use kube::ResourceExt;
 use serde::Serialize;
 
+use super::inplace_state;
 use super::plan::{self, Action, Plan, PlanError, RevisionWrite, Snapshot};
-use crate::controller::pod::{self, keys, state};
+use crate::controller::pod::{self, keys};
 
 /// One batch of the preview.
 #[derive(Debug, Clone, Serialize)]
@@ -177,84 +178,22 @@ pub fn apply(world: &mut Snapshot, p: &Plan) {
                     .map(Arc::make_mut)
                     .find(|p| pod::name(p) == name)
                 {
-                    let mut labels = change.labels.clone();
-                    labels.insert(keys::REVISION.into(), Some(to.clone()));
-                    labels.insert(
-                        keys::POD_TEMPLATE_HASH.into(),
-                        Some(pod::short_hash(to).into()),
-                    );
-                    labels.insert(keys::STATE.into(), Some(state::UPDATING.into()));
-                    set_meta(&mut p.metadata.labels, &labels);
-                    set_meta(&mut p.metadata.annotations, &change.annotations);
-                    let last: BTreeMap<String, plan::ImageId> = p
-                        .status
-                        .as_ref()
-                        .and_then(|s| s.container_statuses.clone())
-                        .unwrap_or_default()
-                        .into_iter()
-                        .filter(|c| change.images.contains_key(&c.name))
-                        .map(|c| {
-                            (
-                                c.name,
-                                plan::ImageId {
-                                    image_id: c.image_id,
-                                },
-                            )
-                        })
-                        .collect();
-                    let st = plan::InPlaceState {
-                        revision: to.clone(),
-                        update_timestamp: plan::rfc3339(now),
-                        last_container_statuses: (!last.is_empty()).then_some(last),
-                        update_images: !change.images.is_empty(),
-                    };
-                    let mut ann = BTreeMap::new();
-                    ann.insert(
-                        keys::INPLACE_STATE.to_string(),
-                        serde_json::to_string(&st).ok(),
-                    );
-                    if *grace_seconds > 0 && !change.images.is_empty() {
-                        let g = plan::InPlaceGrace {
-                            revision: to.clone(),
-                            container_images: change.images.clone(),
-                            grace_seconds: *grace_seconds,
-                        };
-                        ann.insert(
-                            keys::INPLACE_GRACE.to_string(),
-                            serde_json::to_string(&g).ok(),
-                        );
-                    } else {
-                        set_images(p, &change.images);
-                    }
-                    set_meta(&mut p.metadata.annotations, &ann);
+                    inplace_state::begin(p, to, change, *grace_seconds, now);
                     if pod::has_gate(p, keys::INPLACE_READY) {
                         set_cond(p, keys::INPLACE_READY, "False", now);
                         set_cond(p, "Ready", "False", now);
                     }
                 }
             }
-            Action::FinishGrace { pod: name, images } => {
+            Action::FinishGrace { pod: name, .. } => {
                 if let Some(p) = world
                     .pods
                     .iter_mut()
                     .map(Arc::make_mut)
                     .find(|p| pod::name(p) == name)
                 {
-                    if let Some(a) = p.metadata.annotations.as_mut() {
-                        a.remove(keys::INPLACE_GRACE);
-                    }
-                    set_images(p, images);
+                    inplace_state::finish_grace(p, now);
                 }
-            }
-        }
-    }
-}
-
-fn set_images(p: &mut Pod, images: &BTreeMap<String, String>) {
-    if let Some(spec) = p.spec.as_mut() {
-        for c in spec.containers.iter_mut() {
-            if let Some(i) = images.get(&c.name) {
-                c.image = Some(i.clone());
             }
         }
     }

@@ -15,11 +15,10 @@ use kube::api::{Api, DeleteParams, Patch, PatchParams, PostParams, Preconditions
 use kube::{Client, ResourceExt};
 use serde_json::{Value, json};
 
-use super::plan::{
-    Action, ImageId, InPlaceGrace, InPlaceState, Plan, PodMarks, RevisionWrite, rfc3339,
-};
+use super::inplace_state;
+use super::plan::{Action, Plan, PodMarks, RevisionWrite, rfc3339};
 use crate::api::cloneset::CloneSet;
-use crate::controller::pod::{self, keys, state};
+use crate::controller::pod::{self, keys};
 
 pub const FIELD_MANAGER: &str = "kubectl-kruise";
 
@@ -478,83 +477,18 @@ async fn other(
                     })?;
             }
             let rv = replace_pod(pods, pod, current, "updating pod {pod} in place", |p| {
-                let now = Timestamp::now();
-                let labels = p.metadata.labels.get_or_insert_with(Default::default);
-                labels.insert(keys::REVISION.into(), to.clone());
-                labels.insert(keys::POD_TEMPLATE_HASH.into(), pod::short_hash(to).into());
-                labels.insert(keys::STATE.into(), state::UPDATING.into());
-                for (k, v) in &change.labels {
-                    match v {
-                        Some(v) => labels.insert(k.clone(), v.clone()),
-                        None => labels.remove(k),
-                    };
-                }
-                let annotations = p.metadata.annotations.get_or_insert_with(Default::default);
-                annotations.insert(keys::STATE_TIMESTAMP.into(), rfc3339(now));
-                for (k, v) in &change.annotations {
-                    match v {
-                        Some(v) => annotations.insert(k.clone(), v.clone()),
-                        None => annotations.remove(k),
-                    };
-                }
-                let statuses = p
-                    .status
-                    .as_ref()
-                    .and_then(|s| s.container_statuses.clone())
-                    .unwrap_or_default();
-                let last: BTreeMap<String, ImageId> = change
-                    .images
-                    .keys()
-                    .filter_map(|c| {
-                        statuses.iter().find(|s| &s.name == c).map(|s| {
-                            (
-                                c.clone(),
-                                ImageId {
-                                    image_id: s.image_id.clone(),
-                                },
-                            )
-                        })
-                    })
-                    .collect();
-                let st = InPlaceState {
-                    revision: to.clone(),
-                    update_timestamp: rfc3339(now),
-                    last_container_statuses: (!last.is_empty()).then_some(last),
-                    update_images: !change.images.is_empty(),
-                };
-                let annotations = p.metadata.annotations.get_or_insert_with(Default::default);
-                annotations.insert(
-                    keys::INPLACE_STATE.into(),
-                    serde_json::to_string(&st).unwrap_or_default(),
-                );
-                if *grace_seconds > 0 && !change.images.is_empty() {
-                    let g = InPlaceGrace {
-                        revision: to.clone(),
-                        container_images: change.images.clone(),
-                        grace_seconds: *grace_seconds,
-                    };
-                    annotations.insert(
-                        keys::INPLACE_GRACE.into(),
-                        serde_json::to_string(&g).unwrap_or_default(),
-                    );
-                } else {
-                    annotations.remove(keys::INPLACE_GRACE);
-                    set_images(p, &change.images);
-                }
+                inplace_state::begin(p, to, change, *grace_seconds, Timestamp::now());
             })
             .await?;
             Ok((vec![Expect::PodAt(pod.clone(), rv)], Done::Updated))
         }
-        Action::FinishGrace { pod, images } => {
+        Action::FinishGrace { pod, .. } => {
             let Some(cached) = cache.get(pod) else {
                 return Ok((vec![], Done::Other));
             };
             let what = "finishing the in-place update of pod {pod}";
             let rv = replace_pod(pods, pod, cached.as_ref().clone(), what, |p| {
-                if let Some(a) = p.metadata.annotations.as_mut() {
-                    a.remove(keys::INPLACE_GRACE);
-                }
-                set_images(p, images);
+                inplace_state::finish_grace(p, Timestamp::now());
             })
             .await?;
             Ok((vec![Expect::PodAt(pod.clone(), rv)], Done::Other))
@@ -587,14 +521,4 @@ async fn replace_pod(
         }
     }
     Err(format!("{what}: conflicts kept happening"))
-}
-
-fn set_images(p: &mut Pod, images: &BTreeMap<String, String>) {
-    if let Some(spec) = p.spec.as_mut() {
-        for c in spec.containers.iter_mut() {
-            if let Some(img) = images.get(&c.name) {
-                c.image = Some(img.clone());
-            }
-        }
-    }
 }
