@@ -132,7 +132,8 @@ pub fn rfc3339(t: Timestamp) -> String {
         .to_string()
 }
 
-fn set_meta(
+/// Set (`Some`) or remove (`None`) keys of a label or annotation map.
+pub fn set_meta(
     map: &mut Option<BTreeMap<String, String>>,
     changes: &BTreeMap<String, Option<String>>,
 ) {

@@ -156,6 +156,20 @@ fn is_zero(v: &i32) -> bool {
 }
 
 impl Action {
+    /// The pod the action writes, to rename it (none for a PVC's own action).
+    pub fn pod_mut(&mut self) -> Option<&mut String> {
+        match self {
+            Action::Create { pod, .. }
+            | Action::Delete { pod, .. }
+            | Action::UpdateInPlace { pod, .. }
+            | Action::FinishGrace { pod, .. }
+            | Action::Mark { pod, .. }
+            | Action::Release { pod }
+            | Action::ReownPvc { pod, .. } => Some(pod),
+            Action::DeletePvc { .. } => None,
+        }
+    }
+
     pub fn pod(&self) -> &str {
         match self {
             Action::Create { pod, .. }

@@ -15,7 +15,7 @@ use k8s_openapi::jiff::{SignedDuration, Timestamp};
 use kube::ResourceExt;
 use serde::Serialize;
 
-use super::inplace_state;
+use super::inplace_state::{self, set_meta};
 use super::plan::{self, Action, Plan, PlanError, RevisionWrite, Snapshot};
 use crate::controller::pod::{self, keys};
 
@@ -65,19 +65,6 @@ fn set_cond(p: &mut Pod, type_: &str, status: &str, now: Timestamp) {
             last_transition_time: t,
             ..Default::default()
         }),
-    }
-}
-
-fn set_meta(
-    map: &mut Option<BTreeMap<String, String>>,
-    changes: &BTreeMap<String, Option<String>>,
-) {
-    let m = map.get_or_insert_with(BTreeMap::new);
-    for (k, v) in changes {
-        match v {
-            Some(v) => m.insert(k.clone(), v.clone()),
-            None => m.remove(k),
-        };
     }
 }
 
@@ -256,16 +243,7 @@ fn as_new(mut a: Action, imagined: &mut BTreeMap<String, String>) -> Action {
         let n = imagined.len() + 1;
         imagined.insert(pod.clone(), format!("<new {n}>"));
     }
-    let name = match &mut a {
-        Action::Create { pod, .. }
-        | Action::Delete { pod, .. }
-        | Action::UpdateInPlace { pod, .. }
-        | Action::FinishGrace { pod, .. }
-        | Action::Mark { pod, .. }
-        | Action::Release { pod }
-        | Action::ReownPvc { pod, .. } => Some(pod),
-        Action::DeletePvc { .. } => None,
-    };
+    let name = a.pod_mut();
     if let Some(pod) = name
         && let Some(new) = imagined.get(pod.as_str())
     {
