@@ -4,9 +4,12 @@ pub mod defaults;
 pub mod goal;
 pub mod goencode;
 pub mod inplace;
+pub mod inplace_state;
 pub mod plan;
 pub mod preview;
 pub mod revision;
+#[cfg(test)]
+mod sim_tests;
 pub mod sort;
 pub mod sync;
 pub mod validate;

@@ -1274,7 +1274,11 @@ fn scale(
         ctx.exclude_preparing_delete,
         ctx.now,
     );
-    if d.scale_up_num > 0 {
+    // Upstream returns here whenever pods are missing, even when none may be created now
+    // (scaleUpLimit 0: the unavailable budget is spent), and so never reaches the deletes
+    // below: a PreparingDelete pod its hook has let go then holds that budget for good and the
+    // release stalls. We go on to the deletes instead (see the README).
+    if d.scale_up_num > 0 && d.scale_up_limit > 0 {
         if d.scale_up_limit < d.scale_up_num {
             tracing::debug!(
                 cloneset = %ctx.name,
