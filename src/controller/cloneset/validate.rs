@@ -88,7 +88,8 @@ pub fn validate(cs: &CloneSet, old: Option<&CloneSet>) -> Result<(), Vec<Invalid
         ));
     }
     let labels = spec.template.labels();
-    if selector_ok && !empty && !selector_matches(sel, &labels) {
+    if selector_ok && !empty && !crate::controller::selector::matches(sel, &labels).unwrap_or(false)
+    {
         errs.push(Invalid::new(
             "spec.template.metadata.labels",
             &labels,
@@ -579,25 +580,6 @@ fn label_value_error(v: &str) -> Option<&'static str> {
     (!v.is_empty() && !is_name_part(v)).then_some(
         "a label value must be empty or at most 63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit",
     )
-}
-
-/// `labels.Selector.Matches` for a valid selector.
-fn selector_matches(sel: &LabelSelector, labels: &BTreeMap<String, String>) -> bool {
-    sel.match_labels
-        .iter()
-        .flatten()
-        .all(|(k, v)| labels.get(k) == Some(v))
-        && sel.match_expressions.iter().flatten().all(|e| {
-            let values = e.values.as_deref().unwrap_or_default();
-            let value = labels.get(&e.key);
-            match e.operator.as_str() {
-                "In" => value.is_some_and(|v| values.contains(v)),
-                "NotIn" => value.is_none_or(|v| !values.contains(v)),
-                "Exists" => value.is_some(),
-                "DoesNotExist" => value.is_none(),
-                _ => false,
-            }
-        })
 }
 
 /// Go's semantic equality of two selectors: an absent map or list equals an empty one.
