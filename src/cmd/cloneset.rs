@@ -213,7 +213,7 @@ pub async fn drive(kube: &Kube, name: &str, d: Drive) -> Result<()> {
         Driver::Operator(who) => {
             output::note(&format!("{RESOURCE}/{name} is reconciled by {who}"));
             if d.watch {
-                return watch(kube, name, d.timeout).await;
+                return watch(kube, name, d.timeout, Outcome::Stderr).await;
             }
             Ok(())
         }
@@ -224,7 +224,7 @@ pub async fn drive(kube: &Kube, name: &str, d: Drive) -> Result<()> {
                 lease::name("cloneset")
             ));
             if d.watch {
-                return watch(kube, name, d.timeout).await;
+                return watch(kube, name, d.timeout, Outcome::Stderr).await;
             }
             Ok(())
         }
@@ -238,10 +238,11 @@ pub async fn drive(kube: &Kube, name: &str, d: Drive) -> Result<()> {
     }
 }
 
-/// Watch the CloneSet until it rests (0), fails (4) or the timeout passes (3).
-pub async fn watch(kube: &Kube, name: &str, timeout: Duration) -> Result<()> {
+/// Watch the CloneSet until it rests (0), fails (4) or the timeout passes (3); the last line
+/// goes where `outcome` says.
+pub async fn watch(kube: &Kube, name: &str, timeout: Duration, outcome: Outcome) -> Result<()> {
     let first = get(kube, name).await?;
-    let mut ui = Ui::new(&first);
+    let mut ui = Ui::new(&first, outcome);
     let (line, phase) = status(&first);
     ui.show(&first, &line);
     if phase != Phase::Progressing {
@@ -300,7 +301,7 @@ async fn with_timeout<T>(
 async fn run_embedded(kube: &Kube, name: &str, timeout: Duration) -> Result<()> {
     let ns = kube.namespace.clone();
     let first = get(kube, name).await?;
-    let ui = RefCell::new(Ui::new(&first));
+    let ui = RefCell::new(Ui::new(&first, Outcome::Stderr));
     ui.borrow().note(&format!(
         "no OpenKruise manager is running: reconciling {RESOURCE}/{name} with the embedded controller"
     ));
@@ -353,10 +354,20 @@ async fn run_embedded(kube: &Kube, name: &str, timeout: Duration) -> Result<()> 
 struct Ui {
     bars: Option<(MultiProgress, ProgressBar, ProgressBar, ProgressBar)>,
     last: String,
+    /// Where the resting line goes: stdout when it is the command's output (`rollout
+    /// status`), stderr after a change, whose stdout carries only what `-o` asked for.
+    outcome: Outcome,
+}
+
+/// Where a wait's last line belongs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Stdout,
+    Stderr,
 }
 
 impl Ui {
-    fn new(cs: &CloneSet) -> Ui {
+    fn new(cs: &CloneSet, outcome: Outcome) -> Ui {
         let bars = progress::enabled().then(|| {
             let m = MultiProgress::with_draw_target(ProgressDrawTarget::stderr());
             let want = cs.spec.replicas.unwrap_or(1).max(0) as u64;
@@ -374,6 +385,7 @@ impl Ui {
         });
         Ui {
             bars,
+            outcome,
             last: String::new(),
         }
     }
@@ -449,7 +461,11 @@ impl Ui {
         self.clear();
         match phase {
             Phase::Failed => Err(Error::Failed(line.to_string())),
-            _ => output::outln(line),
+            _ if self.outcome == Outcome::Stdout => output::outln(line),
+            _ => {
+                output::note(line);
+                Ok(())
+            }
         }
     }
 }

@@ -274,3 +274,55 @@ async fn scale_preview_exit_4_and_watch() {
     );
     let _ = stop(ctl).await;
 }
+
+/// With `-o name|json`, a driving command's stdout is exactly what `-o` asked for: the
+/// progress and the resting line go to stderr (kubectl's convention), so `| jq` works.
+#[tokio::test]
+async fn output_formats_keep_stdout_clean_while_driving() {
+    crds().await;
+    let client = client_as("cloneset-cli-o").await;
+    let ns = TestNs::new(&client, "cs-cli-o").await;
+    let n = ns.name.as_str();
+    let sets: Api<CloneSet> = ns.api();
+    let spec = json!({"replicas": 1, "updateStrategy": {"type": "InPlaceIfPossible"}});
+    sets.create(&PostParams::default(), &cs(n, "out", spec))
+        .await
+        .unwrap();
+    let o = run(&[
+        "-n",
+        n,
+        "scale",
+        "cloneset/out",
+        "--replicas",
+        "2",
+        "-o",
+        "name",
+    ])
+    .await;
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(
+        stdout(&o),
+        "cloneset.apps.kruise.io/out\n",
+        "stdout is the name only"
+    );
+    assert!(
+        stderr(&o).contains("rolled out"),
+        "the outcome is on stderr"
+    );
+    let o = run(&[
+        "-n",
+        n,
+        "set",
+        "image",
+        "cloneset/out",
+        "main=busybox:2",
+        "-o",
+        "json",
+    ])
+    .await;
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: Value = serde_json::from_str(&stdout(&o))
+        .unwrap_or_else(|e| panic!("stdout is one JSON document ({e}): {}", stdout(&o)));
+    assert_eq!(v["kind"], "CloneSet");
+    assert!(all_at(&sets.get("out").await.unwrap(), 2));
+}

@@ -90,18 +90,19 @@ pub(crate) async fn mutate(kube: &Kube, name: &str, a: &MutateArgs, verb: Verb) 
 /// How `restart` restarts every pod, in a sentence.
 fn restart_how(c: &CloneSet) -> String {
     let us = c.spec.update_strategy.clone().unwrap_or_default();
+    let text = |v: &k8s_openapi::apimachinery::pkg::util::intstr::IntOrString| match v {
+        k8s_openapi::apimachinery::pkg::util::intstr::IntOrString::Int(i) => i.to_string(),
+        k8s_openapi::apimachinery::pkg::util::intstr::IntOrString::String(s) => s.clone(),
+    };
     let mu = us
         .max_unavailable
         .as_ref()
-        .map(|v| match v {
-            k8s_openapi::apimachinery::pkg::util::intstr::IntOrString::Int(i) => i.to_string(),
-            k8s_openapi::apimachinery::pkg::util::intstr::IntOrString::String(s) => s.clone(),
-        })
+        .map(text)
         .unwrap_or_else(|| "20%".into());
     let partition = us
         .partition
         .as_ref()
-        .map(|p| format!(", keeping partition {p:?} pods on the old revision"))
+        .map(|p| format!(", keeping partition {} pods on the old revision", text(p)))
         .unwrap_or_default();
     format!(
         "restart: the template annotation {RESTARTED_AT} changed, so every pod is recreated (a new pod for each old one; an annotation patched in place would restart no container), at most {mu} unavailable at a time{partition}"
@@ -255,5 +256,5 @@ pub async fn status(kube: &Kube, name: &str, a: &StatusArgs) -> Result<()> {
             kube.namespace
         ));
     }
-    cs_cmd::watch(kube, name, a.timeout).await
+    cs_cmd::watch(kube, name, a.timeout, cs_cmd::Outcome::Stdout).await
 }
