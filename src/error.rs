@@ -50,6 +50,10 @@ pub enum Error {
     /// A release failed or is degraded (exit 4).
     #[error("{0}")]
     Failed(String),
+    /// Stopped by SIGINT or SIGTERM before the object rested (exit 128 + the signal, as
+    /// kubectl: 130 or 143); what was in flight was finished and the Lease released.
+    #[error("{1}")]
+    Interrupted(u8, String),
     /// Anything else (exit 1).
     #[error("{0}")]
     Other(String),
@@ -82,6 +86,7 @@ impl Error {
             Error::Failed(_) => exit::FAILED,
             Error::BrokenPipe => exit::OK,
             Error::Reported(code) => *code,
+            Error::Interrupted(signal, _) => 128 + signal,
             _ => exit::ERROR,
         }
     }

@@ -312,7 +312,10 @@ async fn run_embedded(kube: &Kube, name: &str, timeout: Duration) -> Result<()> 
         until: Some(Box::new(|cs: &CloneSet| status(cs).1 != Phase::Progressing)),
     };
     let failure: RefCell<Option<String>> = RefCell::new(None);
-    let stop = crate::cmd::controller::stop_signal();
+    let signalled: std::cell::Cell<Option<u8>> = std::cell::Cell::new(None);
+    let stop = async {
+        signalled.set(Some(crate::cmd::controller::stop_signal().await));
+    };
     let client = kube.client.clone();
     let fut = async {
         runtime::run(
@@ -343,9 +346,13 @@ async fn run_embedded(kube: &Kube, name: &str, timeout: Duration) -> Result<()> 
     }
     if phase == Phase::Progressing {
         ui.clear();
-        return Err(Error::other(format!(
+        let msg = format!(
             "stopped before cloneset \"{name}\" finished: {line}; continue with `kubectl kruise controller run -n {ns}`"
-        )));
+        );
+        return Err(match signalled.get() {
+            Some(signal) => Error::Interrupted(signal, msg),
+            None => Error::other(msg),
+        });
     }
     ui.finish(&line, phase)
 }

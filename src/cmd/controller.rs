@@ -82,20 +82,20 @@ pub fn notice_line(n: &Notice) -> String {
     }
 }
 
-/// Ctrl-C or SIGTERM.
-pub async fn stop_signal() {
+/// Ctrl-C or SIGTERM; returns the signal's number (2 or 15), for kubectl's exit code 128 + n.
+pub async fn stop_signal() -> u8 {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{SignalKind, signal};
         if let Ok(mut term) = signal(SignalKind::terminate()) {
             tokio::select! {
-                _ = tokio::signal::ctrl_c() => {}
-                _ = term.recv() => {}
+                _ = tokio::signal::ctrl_c() => return 2,
+                _ = term.recv() => return 15,
             }
-            return;
         }
     }
     let _ = tokio::signal::ctrl_c().await;
+    2
 }
 
 async fn run_controllers(global: &GlobalArgs, a: &RunArgs) -> Result<()> {
@@ -126,7 +126,10 @@ async fn run_controllers(global: &GlobalArgs, a: &RunArgs) -> Result<()> {
     let multi = MultiProgress::with_draw_target(ProgressDrawTarget::stderr());
     let mut lines: BTreeMap<Key, (ProgressBar, String)> = BTreeMap::new();
     let mut last: BTreeMap<Key, String> = BTreeMap::new();
-    let shutdown = stop_signal();
+    // `controller run` is a foreground server: stopping it on request is its normal end (0).
+    let shutdown = async {
+        stop_signal().await;
+    };
     output::note(&format!(
         "kubectl-kruise controller: running {} as {}; Ctrl-C to stop",
         a.controllers.join(","),

@@ -326,3 +326,57 @@ async fn output_formats_keep_stdout_clean_while_driving() {
     assert_eq!(v["kind"], "CloneSet");
     assert!(all_at(&sets.get("out").await.unwrap(), 2));
 }
+
+/// SIGINT during a driving command: the write in flight is finished, the Lease released, and
+/// the command exits 130 as kubectl does; the CloneSet is left consistent, and another
+/// controller finishes the release from the cluster's state alone.
+#[tokio::test]
+async fn sigint_during_a_driving_command_exits_130() {
+    crds().await;
+    let client = client_as("cloneset-cli-int").await;
+    let ns = TestNs::new(&client, "cs-cli-int").await;
+    let n = ns.name.as_str();
+    let sets: Api<CloneSet> = ns.api();
+    let pod_api: Api<Pod> = ns.api();
+    let spec = json!({"replicas": 4, "minReadySeconds": 2,
+        "updateStrategy": {"type": "InPlaceIfPossible", "maxUnavailable": 1}});
+    sets.create(&PostParams::default(), &cs(n, "int", spec))
+        .await
+        .unwrap();
+    ok(&["-n", n, "scale", "cloneset/int", "--replicas", "4"]).await;
+    let before = pods(&pod_api, "int").await;
+    let rec = super::support::recorder::Recorder::start(pod_api.clone(), "int", 2).await;
+    let child = tokio::process::Command::new(env!("CARGO_BIN_EXE_kubectl-kruise"))
+        .args(["-n", n, "set", "image", "cloneset/int", "main=busybox:2"])
+        .env("KUBECONFIG", super::kubeconfig_path())
+        .env("CI", "true")
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while rec.now().updated_order.is_empty() {
+        assert!(std::time::Instant::now() < deadline, "no pod updated");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let out = stop(child).await;
+    assert_eq!(out.status.code(), Some(130), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("controller run"),
+        "says how to go on: {}",
+        stderr(&out)
+    );
+    assert!(rec.now().updated_order.len() < 4, "interrupted mid-update");
+    // Nobody holds the Lease any more: a new controller takes over at once and finishes.
+    let ctl = spawn_controller(n, None);
+    super::support::wait_for(&sets, "int", super::T, "4 updated", |c| all_at(c, 4)).await;
+    let out = stop(ctl).await;
+    assert!(!stderr(&out).contains("standby:"), "{}", stderr(&out));
+    let after = pods(&pod_api, "int").await;
+    assert_eq!(uids(&after), uids(&before));
+    assert!(after.iter().all(|p| images(p) == ["busybox:2"]));
+    let seen = rec.finish().await;
+    assert!(seen.max_unavailable <= 1, "{seen:?}");
+}
