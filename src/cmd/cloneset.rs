@@ -313,8 +313,14 @@ async fn run_embedded(kube: &Kube, name: &str, timeout: Duration) -> Result<()> 
     };
     let failure: RefCell<Option<String>> = RefCell::new(None);
     let signalled: std::cell::Cell<Option<u8>> = std::cell::Cell::new(None);
+    // A new pod that cannot start ends the wait (exit 4) instead of waiting forever.
+    let stuck: RefCell<Option<crate::controller::cloneset::plan::Stuck>> = RefCell::new(None);
+    let stuck_seen = tokio::sync::Notify::new();
     let stop = async {
-        signalled.set(Some(crate::cmd::controller::stop_signal().await));
+        tokio::select! {
+            s = crate::cmd::controller::stop_signal() => signalled.set(Some(s)),
+            _ = stuck_seen.notified() => {}
+        }
     };
     let client = kube.client.clone();
     let fut = async {
@@ -326,6 +332,12 @@ async fn run_embedded(kube: &Kube, name: &str, timeout: Duration) -> Result<()> 
                 ui.borrow_mut().report(r);
                 if let Some(e) = r.plan_errors.first() {
                     failure.borrow_mut().get_or_insert(e.clone());
+                }
+                if let Some(p) = r.stuck.first()
+                    && stuck.borrow().is_none()
+                {
+                    *stuck.borrow_mut() = Some(p.clone());
+                    stuck_seen.notify_one();
                 }
             },
             |n| ui.borrow().note(&crate::cmd::controller::notice_line(n)),
@@ -340,6 +352,20 @@ async fn run_embedded(kube: &Kube, name: &str, timeout: Duration) -> Result<()> 
     }
     let last = get(kube, name).await?;
     let (line, phase) = status(&last);
+    if let Some(p) = stuck.into_inner().filter(|_| phase == Phase::Progressing) {
+        ui.clear();
+        return Err(Error::Failed(format!(
+            "cloneset \"{name}\" cannot progress: pod {} container {} is {}{}; fix the image or roll back with `kubectl kruise rollout undo cloneset/{name} -n {ns}`",
+            p.pod,
+            p.container,
+            p.reason,
+            if p.message.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", p.message)
+            }
+        )));
+    }
     if let Some(f) = failure.into_inner().filter(|_| phase == Phase::Progressing) {
         ui.clear();
         return Err(Error::Failed(format!("cloneset \"{name}\": {f}")));

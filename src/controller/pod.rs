@@ -167,3 +167,36 @@ pub fn node(pod: &Pod) -> &str {
         .and_then(|s| s.node_name.as_deref())
         .unwrap_or_default()
 }
+
+/// Waiting reasons the kubelet reports for a container that will not start by waiting:
+/// a release whose new pods show one cannot progress without a change of template.
+pub const STUCK_REASONS: &[&str] = &[
+    "ErrImagePull",
+    "ImagePullBackOff",
+    "ErrImageNeverPull",
+    "InvalidImageName",
+    "CrashLoopBackOff",
+    "CreateContainerConfigError",
+    "CreateContainerError",
+];
+
+/// The first container of the pod that is stuck (see [`STUCK_REASONS`]): its name, the
+/// kubelet's reason and message.
+pub fn stuck(pod: &Pod) -> Option<(String, String, String)> {
+    let st = pod.status.as_ref()?;
+    st.init_container_statuses
+        .iter()
+        .flatten()
+        .chain(st.container_statuses.iter().flatten())
+        .find_map(|c| {
+            let w = c.state.as_ref()?.waiting.as_ref()?;
+            let reason = w.reason.clone()?;
+            STUCK_REASONS.contains(&reason.as_str()).then(|| {
+                (
+                    c.name.clone(),
+                    reason,
+                    w.message.clone().unwrap_or_default(),
+                )
+            })
+        })
+}

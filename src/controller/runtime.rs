@@ -51,6 +51,8 @@ pub struct Report {
     /// Errors of the plan itself (FailedScale / FailedUpdate): retrying will not help.
     pub plan_errors: Vec<String>,
     pub paused: bool,
+    /// Pods of the update revision that cannot start (image pull failures, crash loops).
+    pub stuck: Vec<super::cloneset::plan::Stuck>,
 }
 
 /// Something a person should read once (standby, takeover, lost lease).
@@ -354,6 +356,7 @@ impl Runner {
                 .as_ref()
                 .and_then(|u| u.paused)
                 .unwrap_or(false),
+            stuck: Vec::new(),
         };
         let plan = match plan::plan(&snapshot) {
             Ok(p) => p,
@@ -383,6 +386,7 @@ impl Runner {
         report.updated = applied.updated;
         report.errors.extend(plan.errors.iter().cloned());
         report.plan_errors = plan.errors.clone();
+        report.stuck = plan.stuck.clone();
         report.errors.extend(applied.errors.iter().cloned());
         let mut expect = applied.expect;
         let at_rest = plan.actions.is_empty() && plan.revision.is_none();

@@ -380,3 +380,62 @@ async fn sigint_during_a_driving_command_exits_130() {
     let seen = rec.finish().await;
     assert!(seen.max_unavailable <= 1, "{seen:?}");
 }
+
+/// A new pod that cannot start (its image cannot be pulled) ends a driving command with exit
+/// 4 naming the pod, the reason and the way back, with no --timeout and no progress deadline:
+/// it used to wait forever. `rollout undo` then brings every pod back.
+#[tokio::test]
+async fn a_failing_image_ends_the_wait_with_exit_4_naming_the_pod() {
+    crds().await;
+    let client = client_as("cloneset-cli-stuck").await;
+    let ns = TestNs::new(&client, "cs-cli-stuck").await;
+    let n = ns.name.as_str();
+    let sets: Api<CloneSet> = ns.api();
+    let pod_api: Api<Pod> = ns.api();
+    let spec = json!({"replicas": 2, "updateStrategy": {"type": "InPlaceIfPossible", "maxUnavailable": 1}});
+    sets.create(&PostParams::default(), &cs(n, "stuck", spec))
+        .await
+        .unwrap();
+    ok(&["-n", n, "scale", "cloneset/stuck", "--replicas", "2"]).await;
+    let child = tokio::process::Command::new(env!("CARGO_BIN_EXE_kubectl-kruise"))
+        .args([
+            "-n",
+            n,
+            "set",
+            "image",
+            "cloneset/stuck",
+            "main=busybox:failed",
+        ])
+        .env("KUBECONFIG", super::kubeconfig_path())
+        .env("CI", "true")
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let out = tokio::time::timeout(std::time::Duration::from_secs(90), child.wait_with_output())
+        .await
+        .expect("the command ends by itself, without --timeout")
+        .unwrap();
+    assert_eq!(out.status.code(), Some(4), "{}", stderr(&out));
+    let err = stderr(&out);
+    let stuck = pods(&pod_api, "stuck")
+        .await
+        .into_iter()
+        .find(|p| images(p) == ["busybox:failed"])
+        .expect("one pod on the failing image");
+    assert!(
+        err.contains(&stuck.name_any())
+            && err.contains("ErrImagePull")
+            && err.contains("rollout undo"),
+        "names the pod, the reason and the way back: {err}"
+    );
+    ok(&["-n", n, "rollout", "undo", "cloneset/stuck"]).await;
+    assert!(
+        pods(&pod_api, "stuck")
+            .await
+            .iter()
+            .all(|p| images(p) == ["busybox:1"])
+    );
+}

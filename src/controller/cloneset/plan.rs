@@ -211,6 +211,35 @@ pub struct Plan {
     /// Errors upstream reports as FailedScale / FailedUpdate.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<String>,
+    /// Pods of the update revision whose containers will not start by waiting (image pull
+    /// failures, crash loops): the release cannot progress without a change of template.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub stuck: Vec<Stuck>,
+}
+
+/// A pod of the update revision that cannot start.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Stuck {
+    pub pod: String,
+    pub container: String,
+    pub reason: String,
+    pub message: String,
+}
+
+/// The active pods of the update revision that are stuck (`pod::stuck`).
+fn stuck_pods(active: &[&Pod], update: &str) -> Vec<Stuck> {
+    active
+        .iter()
+        .filter(|p| pod::revision_matches(pod::revision(p), update))
+        .filter_map(|p| {
+            pod::stuck(p).map(|(container, reason, message)| Stuck {
+                pod: pod::name(p).into(),
+                container,
+                reason,
+                message,
+            })
+        })
+        .collect()
 }
 
 /// Why no plan can be made.
@@ -877,6 +906,7 @@ pub fn plan(s: &Snapshot) -> Result<Plan, PlanError> {
         requeue = Some(requeue.map_or(d, |r| r.min(d)));
     }
 
+    let stuck = stuck_pods(&active, &update);
     Ok(Plan {
         defaulted,
         revision: revision_write,
@@ -889,6 +919,7 @@ pub fn plan(s: &Snapshot) -> Result<Plan, PlanError> {
         delete_revisions,
         requeue_after: requeue,
         errors,
+        stuck,
     })
 }
 
@@ -951,6 +982,7 @@ fn refused(cs: &CloneSet, now: Timestamp, label_selector: String, why: String) -
         delete_revisions: Vec::new(),
         requeue_after: None,
         errors: vec![format!("scale: {message}")],
+        stuck: Vec::new(),
     }
 }
 
