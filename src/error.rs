@@ -10,6 +10,7 @@ pub mod exit {
     pub const USAGE: u8 = 2;
     pub const TIMEOUT: u8 = 3;
     pub const FAILED: u8 = 4;
+    pub const PAUSED: u8 = 5;
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -50,6 +51,10 @@ pub enum Error {
     /// A release failed or is degraded (exit 4).
     #[error("{0}")]
     Failed(String),
+    /// `rollout status --watch=false` on an object paused with updates pending (exit 5):
+    /// nothing rolls out until it is resumed, which is not success.
+    #[error("{0}")]
+    Paused(String),
     /// Stopped by SIGINT or SIGTERM before the object rested (exit 128 + the signal, as
     /// kubectl: 130 or 143); what was in flight was finished and the Lease released.
     #[error("{1}")]
@@ -84,6 +89,7 @@ impl Error {
             Error::Usage(_) => exit::USAGE,
             Error::Timeout(_) => exit::TIMEOUT,
             Error::Failed(_) => exit::FAILED,
+            Error::Paused(_) => exit::PAUSED,
             Error::BrokenPipe => exit::OK,
             Error::Reported(code) => *code,
             Error::Interrupted(signal, _) => 128 + signal,

@@ -20,7 +20,7 @@ pub enum RolloutCommand {
     Restart(MutateArgs),
     /// Show the status of a rollout, and watch it until it completes
     #[command(
-        after_help = "Exit codes: 0 complete, 1 error, 3 --timeout reached, 4 failed (progress deadline exceeded).\n\nExamples:\n  kubectl kruise rollout status deployment/web\n  kubectl kruise rollout status deployment/web --timeout 5m\n  kubectl kruise rollout status deployment/web --watch=false"
+        after_help = "Exit codes: 0 complete (or paused, with --until-paused), 1 error, 3 --timeout reached, 4 failed (progress deadline exceeded), 5 paused with updates pending (CloneSet, --watch=false; watching waits for `rollout resume` unless --until-paused).\n\nExamples:\n  kubectl kruise rollout status deployment/web\n  kubectl kruise rollout status deployment/web --timeout 5m\n  kubectl kruise rollout status deployment/web --watch=false"
     )]
     Status(StatusArgs),
     /// Show the revisions of a workload
@@ -65,6 +65,10 @@ pub struct StatusArgs {
     /// Watch until the rollout completes (--watch=false prints the status once)
     #[arg(short = 'w', long = "watch", default_value_t = true, num_args = 0..=1, require_equals = true, default_missing_value = "true", action = clap::ArgAction::Set)]
     pub watch: bool,
+    /// Watching, stop (exit 0) once the object is paused instead of waiting for it to be
+    /// resumed and rolled out
+    #[arg(long = "until-paused")]
+    pub until_paused: bool,
     /// Wait for this revision to be the one rolled out (Deployment)
     #[arg(long, value_name = "N", default_value_t = 0)]
     pub revision: i64,

@@ -213,7 +213,7 @@ pub async fn drive(kube: &Kube, name: &str, d: Drive) -> Result<()> {
         Driver::Operator(who) => {
             output::note(&format!("{RESOURCE}/{name} is reconciled by {who}"));
             if d.watch {
-                return watch(kube, name, d.timeout, Outcome::Stderr).await;
+                return watch(kube, name, d.timeout, Outcome::Stderr, true).await;
             }
             Ok(())
         }
@@ -224,7 +224,7 @@ pub async fn drive(kube: &Kube, name: &str, d: Drive) -> Result<()> {
                 lease::name("cloneset")
             ));
             if d.watch {
-                return watch(kube, name, d.timeout, Outcome::Stderr).await;
+                return watch(kube, name, d.timeout, Outcome::Stderr, true).await;
             }
             Ok(())
         }
@@ -238,14 +238,26 @@ pub async fn drive(kube: &Kube, name: &str, d: Drive) -> Result<()> {
     }
 }
 
-/// Watch the CloneSet until it rests (0), fails (4) or the timeout passes (3); the last line
-/// goes where `outcome` says.
-pub async fn watch(kube: &Kube, name: &str, timeout: Duration, outcome: Outcome) -> Result<()> {
+/// Watch the CloneSet until it rests (0), fails (4) or the timeout passes (3); a pause ends the
+/// wait only `until_paused` (a change's `-w`: the CloneSet rests; `rollout status`: only when
+/// asked, since paused is not rolled out). The last line goes where `outcome` says.
+pub async fn watch(
+    kube: &Kube,
+    name: &str,
+    timeout: Duration,
+    outcome: Outcome,
+    until_paused: bool,
+) -> Result<()> {
+    let done = |phase: Phase| match phase {
+        Phase::Progressing => false,
+        Phase::Paused => until_paused,
+        Phase::Complete | Phase::Failed => true,
+    };
     let first = get(kube, name).await?;
     let mut ui = Ui::new(&first, outcome);
     let (line, phase) = status(&first);
     ui.show(&first, &line);
-    if phase != Phase::Progressing {
+    if done(phase) {
         return ui.finish(&line, phase);
     }
     let stream = kube::runtime::watcher::watch_object(api(kube), name);
@@ -256,7 +268,7 @@ pub async fn watch(kube: &Kube, name: &str, timeout: Duration, outcome: Outcome)
                 Ok(Some(cs)) => {
                     let (line, phase) = status(&cs);
                     ui.show(&cs, &line);
-                    if phase != Phase::Progressing {
+                    if done(phase) {
                         return Ok((line, phase));
                     }
                 }

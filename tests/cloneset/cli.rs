@@ -439,3 +439,86 @@ async fn a_failing_image_ends_the_wait_with_exit_4_naming_the_pod() {
             .all(|p| images(p) == ["busybox:1"])
     );
 }
+
+/// Paused is not rolled out: `rollout status --watch=false` on a CloneSet paused with updates
+/// pending exits 5 (stdout empty), watching waits for a resume (here: until --timeout, exit 3)
+/// unless `--until-paused` (exit 0); a change driven on a paused CloneSet still returns.
+#[tokio::test]
+async fn rollout_status_of_a_paused_cloneset_is_not_success() {
+    crds().await;
+    let client = client_as("cloneset-cli-paused").await;
+    let ns = TestNs::new(&client, "cs-cli-paused").await;
+    let n = ns.name.as_str();
+    let sets: Api<CloneSet> = ns.api();
+    let spec = json!({"replicas": 2, "updateStrategy": {"type": "InPlaceIfPossible"}});
+    sets.create(&PostParams::default(), &cs(n, "held", spec))
+        .await
+        .unwrap();
+    ok(&["-n", n, "scale", "cloneset/held", "--replicas", "2"]).await;
+    ok(&["-n", n, "rollout", "pause", "cloneset/held"]).await;
+    let o = run(&["-n", n, "set", "image", "cloneset/held", "main=busybox:2"]).await;
+    assert!(
+        o.status.success(),
+        "a driven change rests at the pause: {}",
+        stderr(&o)
+    );
+    let o = run(&[
+        "-n",
+        n,
+        "rollout",
+        "status",
+        "cloneset/held",
+        "--watch=false",
+    ])
+    .await;
+    assert_eq!(o.status.code(), Some(5), "{}", stderr(&o));
+    assert_eq!(stdout(&o), "");
+    assert!(
+        stderr(&o).contains("is paused with 0 of 2 pods updated"),
+        "{}",
+        stderr(&o)
+    );
+    let o = run(&[
+        "-n",
+        n,
+        "rollout",
+        "status",
+        "cloneset/held",
+        "--timeout",
+        "2s",
+    ])
+    .await;
+    assert_eq!(
+        o.status.code(),
+        Some(3),
+        "watching waits for a resume: {}",
+        stderr(&o)
+    );
+    let o = run(&[
+        "-n",
+        n,
+        "rollout",
+        "status",
+        "cloneset/held",
+        "--until-paused",
+    ])
+    .await;
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stdout(&o).contains("is paused"), "{}", stdout(&o));
+    ok(&["-n", n, "rollout", "resume", "cloneset/held"]).await;
+    let o = run(&[
+        "-n",
+        n,
+        "rollout",
+        "status",
+        "cloneset/held",
+        "--watch=false",
+    ])
+    .await;
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(
+        stdout(&o).contains("successfully rolled out"),
+        "{}",
+        stdout(&o)
+    );
+}

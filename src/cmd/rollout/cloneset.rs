@@ -244,11 +244,13 @@ pub async fn undo(kube: &Kube, name: &str, a: &UndoArgs) -> Result<()> {
 pub async fn status(kube: &Kube, name: &str, a: &StatusArgs) -> Result<()> {
     let c = cs_cmd::get(kube, name).await?;
     let (line, phase) = cs_cmd::status(&c);
-    if !a.watch || phase != cs_cmd::Phase::Progressing {
-        return match phase {
-            cs_cmd::Phase::Failed => Err(Error::Failed(line)),
-            _ => output::outln(&line),
-        };
+    match phase {
+        cs_cmd::Phase::Failed => return Err(Error::Failed(line)),
+        cs_cmd::Phase::Paused if !a.watch => return Err(Error::Paused(line)),
+        cs_cmd::Phase::Paused if a.until_paused => return output::outln(&line),
+        cs_cmd::Phase::Complete => return output::outln(&line),
+        _ if !a.watch => return output::outln(&line),
+        _ => {}
     }
     if let cs_cmd::Driver::Nobody = cs_cmd::driver(kube).await {
         output::note(&format!(
@@ -256,5 +258,12 @@ pub async fn status(kube: &Kube, name: &str, a: &StatusArgs) -> Result<()> {
             kube.namespace
         ));
     }
-    cs_cmd::watch(kube, name, a.timeout, cs_cmd::Outcome::Stdout).await
+    cs_cmd::watch(
+        kube,
+        name,
+        a.timeout,
+        cs_cmd::Outcome::Stdout,
+        a.until_paused,
+    )
+    .await
 }

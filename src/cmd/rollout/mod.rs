@@ -430,6 +430,9 @@ async fn watch_status(kube: &Kube, kind: Kind, name: &str, a: &StatusArgs) -> Re
     if done || !a.watch {
         return output::outln(&line);
     }
+    if a.until_paused && deployment::paused(&first) {
+        return output::outln(&format!("deployment \"{name}\" is paused: {line}"));
+    }
     let bar = progress::bar(
         deployment::progress(&first).0.max(0) as u64,
         &format!("{}/{name}", kind.name_prefix()),
@@ -461,6 +464,9 @@ async fn watch_status(kube: &Kube, kind: Kind, name: &str, a: &StatusArgs) -> Re
                     let (line, done) = deployment::status(&d, a.revision)?;
                     if done {
                         return Ok(line);
+                    }
+                    if a.until_paused && deployment::paused(&d) {
+                        return Ok(format!("deployment \"{name}\" is paused: {line}"));
                     }
                     show(&d, &line)?;
                 }

@@ -7,15 +7,18 @@ use crate::api::cloneset::CloneSet;
 use crate::controller::intstr;
 
 /// Where the CloneSet should rest: observed, all replicas present and available, and (unless
-/// paused) as many pods updated as the partition allows.
+/// paused) as many pods updated as the partition allows. A paused CloneSet with updates
+/// pending rests too: its controller has nothing to do until it is resumed.
 pub fn at_goal(cs: &CloneSet) -> bool {
-    status(cs).1 == Phase::Complete
+    matches!(status(cs).1, Phase::Complete | Phase::Paused)
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Phase {
     Progressing,
     Complete,
+    /// At rest but not rolled out: paused with pods still to update.
+    Paused,
     Failed,
 }
 
@@ -86,12 +89,16 @@ pub fn status(cs: &CloneSet) -> (String, Phase) {
             Phase::Progressing,
         );
     }
-    let line = if paused && st.updated_replicas < expected {
-        format!(
-            "cloneset \"{name}\" is paused with {} of {want} pods updated",
-            st.updated_replicas
-        )
-    } else if partition > 0 {
+    if paused && st.updated_replicas < expected {
+        return (
+            format!(
+                "cloneset \"{name}\" is paused with {} of {want} pods updated; `kubectl kruise rollout resume cloneset/{name}` goes on",
+                st.updated_replicas
+            ),
+            Phase::Paused,
+        );
+    }
+    let line = if partition > 0 {
         format!(
             "cloneset \"{name}\" partition rolled out: {} of {want} pods updated, {partition} kept at the old revision by the partition",
             st.updated_replicas
