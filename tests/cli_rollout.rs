@@ -11,7 +11,7 @@ use k8s_openapi::api::core::v1::ServiceAccount;
 use kube::ResourceExt;
 use kube::api::{Api, PostParams};
 use serde_json::json;
-use support::{TestNs, kruise, kubectl, ok, stderr, wait_for};
+use support::{TestNs, kruise, kubectl, ok, stderr, stdout, wait_for};
 
 const T: Duration = Duration::from_secs(90);
 
@@ -706,4 +706,29 @@ fn a_closed_stdout_is_a_quiet_success() {
     let out = child.wait_with_output().unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert!(out.stderr.is_empty(), "nothing on stderr: {}", stderr(&out));
+}
+
+/// Each command offers only the flags and values it honours: `rollout pause` writes and
+/// returns, so it has no -w/--timeout/--no-wait; no command lists `-o wide` (none prints it).
+/// Offered anyway, they are usage errors (exit 2) before anything is read or written.
+#[test]
+fn commands_offer_only_what_they_honour() {
+    let help = stdout(&kruise(&["rollout", "pause", "--help"]));
+    for flag in ["--no-wait", "--watch", "--timeout", "wide"] {
+        assert!(!help.contains(flag), "pause --help offers {flag}:\n{help}");
+    }
+    let resume = stdout(&kruise(&["rollout", "resume", "--help"]));
+    assert!(
+        resume.contains("--no-wait") && resume.contains("--timeout"),
+        "{resume}"
+    );
+    for args in [
+        &["rollout", "pause", "cloneset/web", "-w"][..],
+        &["rollout", "pause", "cloneset/web", "--timeout", "5s"],
+        &["scale", "cloneset/web", "--replicas", "1", "-o", "wide"],
+        &["version", "--client", "-o", "wide"],
+    ] {
+        let o = kruise(args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));
+    }
 }

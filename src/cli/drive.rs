@@ -2,7 +2,7 @@ use clap::Args;
 
 /// How a command that changes a CloneSet ends: with no operator it drives the CloneSet with
 /// the embedded controller until it rests; with an operator it returns (or watches with -w).
-#[derive(Args, Debug, Clone)]
+#[derive(Args, Debug, Clone, Default)]
 pub struct DriveArgs {
     /// Only write; do not reconcile or wait (prints how to reconcile later)
     #[arg(long = "no-wait")]

@@ -110,12 +110,11 @@ pub enum OutputFormat {
     Json,
     Yaml,
     Name,
-    Wide,
 }
 
 #[derive(Args, Debug, Clone, Default)]
 pub struct OutputArgs {
-    /// Output format: json, yaml, name or wide
+    /// Output format: json, yaml or name
     #[arg(short = 'o', long = "output", value_name = "FORMAT")]
     pub output: Option<OutputFormat>,
     /// Do not print table headers

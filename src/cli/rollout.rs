@@ -9,7 +9,7 @@ pub enum RolloutCommand {
     #[command(
         after_help = "Examples:\n  kubectl kruise rollout pause deployment/web\n  kubectl kruise rollout pause deploy web api -n prod"
     )]
-    Pause(MutateArgs),
+    Pause(PauseArgs),
     /// Resume a paused rollout
     #[command(after_help = "Examples:\n  kubectl kruise rollout resume deployment/web")]
     Resume(MutateArgs),
@@ -44,6 +44,29 @@ pub struct Resources {
     /// Label selector (e.g. app=web,tier!=cache) instead of names
     #[arg(short = 'l', long = "selector", value_name = "SELECTOR")]
     pub selector: Option<String>,
+}
+
+/// `rollout pause` writes and returns: nothing to drive or wait for.
+#[derive(Args, Debug)]
+pub struct PauseArgs {
+    #[command(flatten)]
+    pub target: Resources,
+    #[command(flatten)]
+    pub write: WriteArgs,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+impl PauseArgs {
+    /// The same write as resume and restart, with nothing to drive.
+    pub fn as_mutate(&self) -> MutateArgs {
+        MutateArgs {
+            target: self.target.clone(),
+            drive: DriveArgs::default(),
+            write: self.write.clone(),
+            output: self.output.clone(),
+        }
+    }
 }
 
 #[derive(Args, Debug)]

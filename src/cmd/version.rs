@@ -35,7 +35,7 @@ struct Report {
 
 pub async fn run(global: &GlobalArgs, a: &VersionArgs) -> Result<()> {
     let fmt = a.output.output;
-    if matches!(fmt, Some(OutputFormat::Name | OutputFormat::Wide)) {
+    if matches!(fmt, Some(OutputFormat::Name)) {
         return Err(Error::usage("version supports -o json and -o yaml only"));
     }
     let mut report = Report {

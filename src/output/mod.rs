@@ -88,7 +88,7 @@ pub fn print_value<T: Serialize>(value: &T, format: OutputFormat) -> Result<()> 
                 .map_err(|e| Error::other(format!("cannot encode YAML: {e}")))?;
             out(&s)
         }
-        OutputFormat::Name | OutputFormat::Wide => Err(Error::usage(
+        OutputFormat::Name => Err(Error::usage(
             "this output supports -o json and -o yaml only",
         )),
     }

@@ -67,9 +67,6 @@ pub fn installed_by(crd: &CustomResourceDefinition) -> String {
 }
 
 async fn install(global: &GlobalArgs, a: &InstallArgs) -> Result<()> {
-    if matches!(a.output.output, Some(OutputFormat::Wide)) {
-        return Err(Error::usage("crds install supports -o name, json and yaml"));
-    }
     let wanted = api::crds();
     if a.write.dry_run == DryRun::Client {
         return match a.output.output {

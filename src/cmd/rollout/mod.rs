@@ -27,7 +27,7 @@ const SUPPORTED: &[Kind] = &[DEPLOYMENT, CLONESET];
 
 pub async fn run(global: &GlobalArgs, cmd: &RolloutCommand) -> Result<()> {
     match cmd {
-        RolloutCommand::Pause(a) => mutate(global, a, Verb::Pause).await,
+        RolloutCommand::Pause(a) => mutate(global, &a.as_mutate(), Verb::Pause).await,
         RolloutCommand::Resume(a) => mutate(global, a, Verb::Resume).await,
         RolloutCommand::Restart(a) => mutate(global, a, Verb::Restart).await,
         RolloutCommand::Status(a) => status(global, a).await,
