@@ -143,8 +143,14 @@ fn spawn_controller(ns: &str, user: Option<&str>) -> tokio::process::Child {
             "system:masters".into(),
         ]);
     }
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    spawn(&args)
+}
+
+/// The built binary in the background, output piped, killed if the test drops it.
+fn spawn(args: &[&str]) -> tokio::process::Child {
     tokio::process::Command::new(env!("CARGO_BIN_EXE_kubectl-kruise"))
-        .args(&args)
+        .args(args)
         .env("KUBECONFIG", kubeconfig_path())
         .env("CI", "true")
         .stdin(Stdio::null())
@@ -152,7 +158,19 @@ fn spawn_controller(ns: &str, user: Option<&str>) -> tokio::process::Child {
         .stderr(Stdio::piped())
         .kill_on_drop(true)
         .spawn()
-        .expect("spawn controller run")
+        .expect("spawn kubectl-kruise")
+}
+
+/// The pods a `--dry-run=client -o json` preview names for `action`, batch after batch.
+fn planned(plan: &Value, action: &str) -> Vec<String> {
+    plan["batches"]
+        .as_array()
+        .expect("a preview has batches")
+        .iter()
+        .flat_map(|b| b["actions"].as_array().cloned().unwrap_or_default())
+        .filter(|a| a["action"] == action)
+        .map(|a| a["pod"].as_str().unwrap_or_default().to_string())
+        .collect()
 }
 
 /// SIGINT, then its output.
@@ -385,14 +403,7 @@ async fn dry_run_preview_matches_the_real_order_and_changes_nothing() {
     ])
     .await;
     let plan: Value = serde_json::from_str(&plan).unwrap();
-    let planned: Vec<String> = plan["batches"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .flat_map(|b| b["actions"].as_array().unwrap().clone())
-        .filter(|a| a["action"] == "updateInPlace")
-        .map(|a| a["pod"].as_str().unwrap().to_string())
-        .collect();
+    let planned = planned(&plan, "updateInPlace");
     assert_eq!(planned.len(), 4, "{plan}");
     assert_eq!(
         sets.get("nginxweb1").await.unwrap().resource_version(),

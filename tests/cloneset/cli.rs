@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 
 use super::fixes::{cs, images, patch_spec, uids};
 use super::support::{TestNs, client_as, stderr, stdout};
-use super::{all_at, crds, ok, pods, run, spawn_controller, stop};
+use super::{all_at, crds, ok, planned, pods, run, spawn, spawn_controller, stop};
 
 /// The resourceVersions of the CloneSet and of its pods: what a command that must change
 /// nothing must leave as it found.
@@ -84,14 +84,7 @@ async fn rollout_history_undo_pause_resume_restart() {
     ])
     .await;
     let plan: Value = serde_json::from_str(&plan).unwrap();
-    let planned = plan["batches"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .flat_map(|b| b["actions"].as_array().unwrap().clone())
-        .filter(|a| a["action"] == "updateInPlace")
-        .count();
-    assert_eq!(planned, 2, "{plan}");
+    assert_eq!(planned(&plan, "updateInPlace").len(), 2, "{plan}");
     assert_eq!(versions(&sets, &pod_api, "web").await, before);
 
     // undo: back to busybox:1, in place.
@@ -219,14 +212,7 @@ async fn scale_preview_exit_4_and_watch() {
     ])
     .await;
     let plan: Value = serde_json::from_str(&plan).unwrap();
-    let creates: Vec<Value> = plan["batches"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .flat_map(|b| b["actions"].as_array().unwrap().clone())
-        .filter(|a| a["action"] == "create")
-        .collect();
-    assert_eq!(creates.len(), 2, "{plan}");
+    assert_eq!(planned(&plan, "create").len(), 2, "{plan}");
     assert_eq!(versions(&sets, &pod_api, "app").await, before);
 
     // An image that never starts: the driven release exceeds its deadline, exit 4.
@@ -346,16 +332,7 @@ async fn sigint_during_a_driving_command_exits_130() {
     ok(&["-n", n, "scale", "cloneset/int", "--replicas", "4"]).await;
     let before = pods(&pod_api, "int").await;
     let rec = super::support::recorder::Recorder::start(pod_api.clone(), "int", 2).await;
-    let child = tokio::process::Command::new(env!("CARGO_BIN_EXE_kubectl-kruise"))
-        .args(["-n", n, "set", "image", "cloneset/int", "main=busybox:2"])
-        .env("KUBECONFIG", super::kubeconfig_path())
-        .env("CI", "true")
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
+    let child = spawn(&["-n", n, "set", "image", "cloneset/int", "main=busybox:2"]);
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
     while rec.now().updated_order.is_empty() {
         assert!(std::time::Instant::now() < deadline, "no pod updated");
@@ -397,23 +374,14 @@ async fn a_failing_image_ends_the_wait_with_exit_4_naming_the_pod() {
         .await
         .unwrap();
     ok(&["-n", n, "scale", "cloneset/stuck", "--replicas", "2"]).await;
-    let child = tokio::process::Command::new(env!("CARGO_BIN_EXE_kubectl-kruise"))
-        .args([
-            "-n",
-            n,
-            "set",
-            "image",
-            "cloneset/stuck",
-            "main=busybox:failed",
-        ])
-        .env("KUBECONFIG", super::kubeconfig_path())
-        .env("CI", "true")
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
+    let child = spawn(&[
+        "-n",
+        n,
+        "set",
+        "image",
+        "cloneset/stuck",
+        "main=busybox:failed",
+    ]);
     let out = tokio::time::timeout(std::time::Duration::from_secs(90), child.wait_with_output())
         .await
         .expect("the command ends by itself, without --timeout")
