@@ -6,6 +6,10 @@
 //! The same simulation backs the property tests: whatever the spec, no pass makes more pods
 //! unavailable than the budget allows and only the CloneSet's own pods are touched.
 
+// Each function one step that reads at once (threshold in clippy.toml); the lint is
+// off elsewhere in the crate, where some functions are still longer.
+#![deny(clippy::too_many_lines)]
+
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -16,7 +20,7 @@ use kube::ResourceExt;
 use serde::Serialize;
 
 use super::inplace_state::{self, set_meta};
-use super::plan::{self, Action, Plan, PlanError, RevisionWrite, Snapshot};
+use super::plan::{self, Action, Plan, PlanError, PodMarks, RevisionWrite, Snapshot};
 use crate::controller::pod::{self, keys};
 
 /// One batch of the preview.
@@ -71,7 +75,16 @@ fn set_cond(p: &mut Pod, type_: &str, status: &str, now: Timestamp) {
 /// Apply one pass's writes to the imagined cluster.
 pub fn apply(world: &mut Snapshot, p: &Plan) {
     let now = world.now;
-    match &p.revision {
+    apply_revision(world, p.revision.as_ref(), now);
+    apply_cloneset(world, p);
+    for a in &p.actions {
+        apply_action(world, a, now);
+    }
+}
+
+/// The revision write: a new revision, or an older one renumbered.
+fn apply_revision(world: &mut Snapshot, write: Option<&RevisionWrite>, now: Timestamp) {
+    match write {
         Some(RevisionWrite::Create { revision, .. }) => {
             let mut r = (**revision).clone();
             r.metadata.creation_timestamp = Some(Time(now));
@@ -84,6 +97,10 @@ pub fn apply(world: &mut Snapshot, p: &Plan) {
         }
         None => {}
     }
+}
+
+/// The writes to the CloneSet (defaults, status, pruned podsToDelete) and its history.
+fn apply_cloneset(world: &mut Snapshot, p: &Plan) {
     if let Some(d) = &p.defaulted {
         world.cloneset.spec = d.spec.clone();
     }
@@ -98,91 +115,88 @@ pub fn apply(world: &mut Snapshot, p: &Plan) {
     world
         .revisions
         .retain(|r| !p.delete_revisions.contains(&r.name_any()));
-    for a in &p.actions {
-        match a {
-            Action::Create { object, .. } => {
-                let mut pod = (**object).clone();
-                pod.metadata.uid = Some(format!("uid-{}", pod.name_any()));
-                pod.metadata.creation_timestamp = Some(Time(now));
-                pod.status = Some(PodStatus {
-                    phase: Some("Pending".into()),
-                    ..Default::default()
-                });
-                world.pods.push(Arc::new(pod));
+}
+
+/// The imagined pod of that name, to change.
+fn pod_mut<'a>(world: &'a mut Snapshot, name: &str) -> Option<&'a mut Pod> {
+    world
+        .pods
+        .iter_mut()
+        .map(Arc::make_mut)
+        .find(|p| pod::name(p) == name)
+}
+
+/// One write to a pod or PVC.
+fn apply_action(world: &mut Snapshot, a: &Action, now: Timestamp) {
+    match a {
+        Action::Create { object, .. } => {
+            let mut pod = (**object).clone();
+            pod.metadata.uid = Some(format!("uid-{}", pod.name_any()));
+            pod.metadata.creation_timestamp = Some(Time(now));
+            pod.status = Some(PodStatus {
+                phase: Some("Pending".into()),
+                ..Default::default()
+            });
+            world.pods.push(Arc::new(pod));
+        }
+        Action::Delete { pod: name, .. } => world.pods.retain(|p| pod::name(p) != name),
+        Action::DeletePvc { pvc } => world.pvcs.retain(|c| &c.name_any() != pvc),
+        Action::ReownPvc {
+            pvc,
+            owner_references,
+            ..
+        } => {
+            if let Some(c) = world.pvcs.iter_mut().find(|c| &c.name_any() == pvc) {
+                c.metadata.owner_references = Some(owner_references.clone());
             }
-            Action::Delete { pod: name, .. } => world.pods.retain(|p| pod::name(p) != name),
-            Action::DeletePvc { pvc } => world.pvcs.retain(|c| &c.name_any() != pvc),
-            Action::ReownPvc {
-                pvc,
-                owner_references,
-                ..
-            } => {
-                if let Some(c) = world.pvcs.iter_mut().find(|c| &c.name_any() == pvc) {
-                    c.metadata.owner_references = Some(owner_references.clone());
-                }
+        }
+        Action::Release { pod: name } => {
+            if let Some(p) = pod_mut(world, name)
+                && let Some(refs) = p.metadata.owner_references.as_mut()
+            {
+                refs.retain(|r| r.controller != Some(true));
             }
-            Action::Release { pod: name } => {
-                if let Some(p) = world
-                    .pods
-                    .iter_mut()
-                    .map(Arc::make_mut)
-                    .find(|p| pod::name(p) == name)
-                    && let Some(refs) = p.metadata.owner_references.as_mut()
-                {
-                    refs.retain(|r| r.controller != Some(true));
-                }
+        }
+        Action::Mark {
+            pod: name, marks, ..
+        } => {
+            if let Some(p) = pod_mut(world, name) {
+                mark(p, marks, now);
             }
-            Action::Mark {
-                pod: name, marks, ..
-            } => {
-                if let Some(p) = world
-                    .pods
-                    .iter_mut()
-                    .map(Arc::make_mut)
-                    .find(|p| pod::name(p) == name)
-                {
-                    set_meta(&mut p.metadata.labels, &marks.labels);
-                    set_meta(&mut p.metadata.annotations, &marks.annotations);
-                    if !marks.add_finalizers.is_empty() {
-                        let f = p.metadata.finalizers.get_or_insert_with(Vec::new);
-                        f.extend(marks.add_finalizers.iter().cloned());
-                    }
-                    if marks.gate_ready {
-                        set_cond(p, keys::INPLACE_READY, "True", now);
-                    }
-                }
-            }
-            Action::UpdateInPlace {
-                pod: name,
-                to,
-                change,
-                grace_seconds,
-                ..
-            } => {
-                if let Some(p) = world
-                    .pods
-                    .iter_mut()
-                    .map(Arc::make_mut)
-                    .find(|p| pod::name(p) == name)
-                {
-                    inplace_state::begin(p, to, change, *grace_seconds, now);
-                    if pod::has_gate(p, keys::INPLACE_READY) {
-                        set_cond(p, keys::INPLACE_READY, "False", now);
-                        set_cond(p, "Ready", "False", now);
-                    }
-                }
-            }
-            Action::FinishGrace { pod: name, .. } => {
-                if let Some(p) = world
-                    .pods
-                    .iter_mut()
-                    .map(Arc::make_mut)
-                    .find(|p| pod::name(p) == name)
-                {
-                    inplace_state::finish_grace(p, now);
+        }
+        Action::UpdateInPlace {
+            pod: name,
+            to,
+            change,
+            grace_seconds,
+            ..
+        } => {
+            if let Some(p) = pod_mut(world, name) {
+                inplace_state::begin(p, to, change, *grace_seconds, now);
+                if pod::has_gate(p, keys::INPLACE_READY) {
+                    set_cond(p, keys::INPLACE_READY, "False", now);
+                    set_cond(p, "Ready", "False", now);
                 }
             }
         }
+        Action::FinishGrace { pod: name, .. } => {
+            if let Some(p) = pod_mut(world, name) {
+                inplace_state::finish_grace(p, now);
+            }
+        }
+    }
+}
+
+/// Labels, annotations, finalizers and the `InPlaceUpdateReady` condition.
+fn mark(p: &mut Pod, marks: &PodMarks, now: Timestamp) {
+    set_meta(&mut p.metadata.labels, &marks.labels);
+    set_meta(&mut p.metadata.annotations, &marks.annotations);
+    if !marks.add_finalizers.is_empty() {
+        let f = p.metadata.finalizers.get_or_insert_with(Vec::new);
+        f.extend(marks.add_finalizers.iter().cloned());
+    }
+    if marks.gate_ready {
+        set_cond(p, keys::INPLACE_READY, "True", now);
     }
 }
 
@@ -255,18 +269,7 @@ fn as_new(mut a: Action, imagined: &mut BTreeMap<String, String>) -> Action {
 /// Preview up to `max_passes` passes from `start`.
 pub fn preview(start: &Snapshot, max_passes: usize) -> Result<Preview, PlanError> {
     let mut world = start.clone();
-    let step = i64::from(
-        world.cloneset.spec.min_ready_seconds.unwrap_or(0).max(0)
-            + world
-                .cloneset
-                .spec
-                .update_strategy
-                .as_ref()
-                .and_then(|u| u.in_place_update_strategy.as_ref())
-                .and_then(|i| i.grace_period_seconds)
-                .unwrap_or(0)
-                .max(0),
-    ) + 1;
+    let step = step_seconds(&world);
     let mut batches = Vec::new();
     let mut errors = Vec::new();
     let mut quiet = 0;
@@ -279,38 +282,10 @@ pub fn preview(start: &Snapshot, max_passes: usize) -> Result<Preview, PlanError
                 errors.push(e.clone());
             }
         }
-        let pod_actions: Vec<Action> = p
-            .actions
-            .iter()
-            .filter(|a| {
-                !matches!(
-                    a,
-                    Action::Mark {
-                        reason: "refresh",
-                        ..
-                    }
-                )
-            })
-            .cloned()
-            .collect();
-        let pod_actions = pod_actions
-            .into_iter()
-            .map(|a| as_new(a, &mut imagined))
-            .collect::<Vec<_>>();
+        let pod_actions = batch_actions(&p, &mut imagined);
         let idle = p.actions.is_empty() && p.revision.is_none() && p.defaulted.is_none();
         apply(&mut world, &p);
-        let unavailable = world
-            .pods
-            .iter()
-            .filter(|x| pod::is_active(x))
-            .filter(|x| {
-                !pod::available(
-                    x,
-                    world.cloneset.spec.min_ready_seconds.unwrap_or(0),
-                    world.now,
-                )
-            })
-            .count();
+        let unavailable = unavailable(&world);
         if !pod_actions.is_empty() {
             batches.push(Batch {
                 batch: batches.len() + 1,
@@ -332,6 +307,72 @@ pub fn preview(start: &Snapshot, max_passes: usize) -> Result<Preview, PlanError
     let p = last.unwrap_or_else(|| plan::plan(&world).expect("planned before"));
     let replicas = p.status.replicas;
     let updated = p.status.updated_replicas;
+    Ok(Preview {
+        cloneset: world.cloneset.name_any(),
+        namespace: world.cloneset.namespace().unwrap_or_default(),
+        update_revision: p.update_revision.clone(),
+        batches,
+        rests_at: rests_at(&world, quiet >= 2, replicas, updated).into(),
+        replicas,
+        updated,
+        errors,
+    })
+}
+
+/// How far the imagined clock moves between passes: past minReadySeconds and the in-place
+/// grace period, so each pass sees the previous one's pods available.
+fn step_seconds(world: &Snapshot) -> i64 {
+    i64::from(
+        world.cloneset.spec.min_ready_seconds.unwrap_or(0).max(0)
+            + world
+                .cloneset
+                .spec
+                .update_strategy
+                .as_ref()
+                .and_then(|u| u.in_place_update_strategy.as_ref())
+                .and_then(|i| i.grace_period_seconds)
+                .unwrap_or(0)
+                .max(0),
+    ) + 1
+}
+
+/// The actions a batch shows: all but refreshes, imagined pods by their `<new N>` names.
+fn batch_actions(p: &Plan, imagined: &mut BTreeMap<String, String>) -> Vec<Action> {
+    p.actions
+        .iter()
+        .filter(|a| {
+            !matches!(
+                a,
+                Action::Mark {
+                    reason: "refresh",
+                    ..
+                }
+            )
+        })
+        .cloned()
+        .map(|a| as_new(a, imagined))
+        .collect()
+}
+
+/// Active pods not available in the imagined cluster.
+fn unavailable(world: &Snapshot) -> usize {
+    world
+        .pods
+        .iter()
+        .filter(|x| pod::is_active(x))
+        .filter(|x| {
+            !pod::available(
+                x,
+                world.cloneset.spec.min_ready_seconds.unwrap_or(0),
+                world.now,
+            )
+        })
+        .count()
+}
+
+/// Where the preview stops (see `Preview::rests_at`); `rested`: it went quiet before the
+/// passes ran out.
+fn rests_at(world: &Snapshot, rested: bool, replicas: i32, updated: i32) -> &'static str {
     let want = world.cloneset.spec.replicas.unwrap_or(1);
     let paused = world
         .cloneset
@@ -340,7 +381,7 @@ pub fn preview(start: &Snapshot, max_passes: usize) -> Result<Preview, PlanError
         .as_ref()
         .and_then(|u| u.paused)
         .unwrap_or(false);
-    let rests_at = if quiet < 2 {
+    if !rested {
         "limit"
     } else if updated == want && replicas == want {
         "complete"
@@ -348,15 +389,5 @@ pub fn preview(start: &Snapshot, max_passes: usize) -> Result<Preview, PlanError
         "paused"
     } else {
         "partition"
-    };
-    Ok(Preview {
-        cloneset: world.cloneset.name_any(),
-        namespace: world.cloneset.namespace().unwrap_or_default(),
-        update_revision: p.update_revision.clone(),
-        batches,
-        rests_at: rests_at.into(),
-        replicas,
-        updated,
-        errors,
-    })
+    }
 }
