@@ -487,6 +487,45 @@ fn a_foreign_pod_is_never_touched_and_a_released_pod_is_let_go() {
     assert!(matches!(&p.actions[0], Action::Release { .. }));
 }
 
+/// A pod that refers to the CloneSet without being controlled by it (no controller flag) is
+/// not the CloneSet's: never counted, released or deleted (upstream claims only what it
+/// controls). Before, it was "released" every pass by a patch that changed nothing.
+#[test]
+fn a_pod_referring_to_the_cloneset_without_control_is_left_alone() {
+    let mut world = converge(&snapshot(cloneset(2, "a:1")));
+    let mut stray = ready_pod("stray", "x", t0());
+    stray.metadata.owner_references.as_mut().unwrap()[0].controller = None;
+    stray
+        .metadata
+        .labels
+        .as_mut()
+        .unwrap()
+        .insert("app".into(), "debug".into());
+    world.pods.push(Arc::new(stray.clone()));
+    let p = plan(&world).unwrap();
+    assert!(
+        p.actions.iter().all(|a| a.pod() != "stray"),
+        "{:?}",
+        p.actions
+    );
+    // Matching labels: still not one of its pods (the count stays at 2).
+    let mut world = converge(&snapshot(cloneset(2, "a:1")));
+    stray
+        .metadata
+        .labels
+        .as_mut()
+        .unwrap()
+        .insert("app".into(), "web".into());
+    world.pods.push(Arc::new(stray));
+    let p = plan(&world).unwrap();
+    assert!(
+        p.actions.iter().all(|a| a.pod() != "stray"),
+        "{:?}",
+        p.actions
+    );
+    assert_eq!(p.status.replicas, 2);
+}
+
 #[test]
 fn revisions_are_reused_on_rollback_and_history_is_truncated() {
     let mut world = converge(&snapshot(cloneset(1, "a:1")));

@@ -68,8 +68,10 @@ fn claim_pods<'a>(
             inactive.push(p);
             continue;
         }
+        // Only the pods we control are ours: a pod that merely refers to us (no controller
+        // flag) would otherwise be released every pass by a patch that changes nothing.
         let ctrl = refs.iter().find(|r| r.controller == Some(true));
-        if ctrl.is_some_and(|c| c.uid != uid) {
+        if ctrl.is_none_or(|c| c.uid != uid) {
             continue;
         }
         let labels = p.metadata.labels.clone().unwrap_or_default();
