@@ -3,6 +3,7 @@
 //! that carries the writes out; `runtime` watches, queues and holds the Lease.
 
 pub mod cloneset;
+pub mod events;
 pub mod intstr;
 pub mod lease;
 pub mod pod;
