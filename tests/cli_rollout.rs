@@ -1,6 +1,9 @@
 //! `kubectl kruise rollout …` on Deployments, with real kubectl as the yardstick, and the CLI's
 //! behaviour on bad input — all as a user runs it: the built binary against the local cluster.
+//! `help_walk` needs no cluster: it tries every flag and value each command's help lists.
 
+#[path = "cli/help_walk.rs"]
+mod help_walk;
 mod support;
 
 use std::time::Duration;

@@ -5,6 +5,8 @@
 
 #[path = "cloneset/cli.rs"]
 mod cli;
+#[path = "cloneset/events.rs"]
+mod events;
 #[path = "cloneset/features.rs"]
 mod features;
 #[path = "cloneset/fixes.rs"]

@@ -14,13 +14,3 @@ pub struct DriveArgs {
     #[arg(long, value_name = "DURATION", default_value = "0", value_parser = crate::cli::global::parse_duration)]
     pub timeout: std::time::Duration,
 }
-
-impl DriveArgs {
-    pub fn drive(&self) -> crate::cmd::cloneset::Drive {
-        crate::cmd::cloneset::Drive {
-            no_wait: self.no_wait,
-            watch: self.watch,
-            timeout: self.timeout,
-        }
-    }
-}

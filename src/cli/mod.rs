@@ -1,4 +1,4 @@
-//! The command tree (clap definitions only). What each command does lives in `crate::cmd`.
+//! The command tree (clap definitions only). What each command does lives in the `cmd` module.
 
 pub mod controller;
 pub mod crds;
@@ -11,6 +11,7 @@ pub mod version;
 
 use clap::{Parser, Subcommand};
 
+pub use drive::DriveArgs;
 pub use global::{DryRun, GlobalArgs, OutputArgs, OutputFormat, WriteArgs};
 
 #[derive(Parser, Debug)]

@@ -1,6 +1,6 @@
-use clap::Args;
+use clap::{Args, ValueEnum};
 
-use super::OutputArgs;
+use super::OutputFormat;
 
 #[derive(Args, Debug)]
 #[command(
@@ -10,6 +10,24 @@ pub struct VersionArgs {
     /// Print the client version only (no request to the cluster)
     #[arg(long)]
     pub client: bool,
-    #[command(flatten)]
-    pub output: OutputArgs,
+    /// Output format: json or yaml
+    #[arg(short = 'o', long = "output", value_name = "FORMAT")]
+    pub output: Option<VersionFormat>,
+}
+
+/// `version` prints one report, not objects: JSON or YAML as `kubectl version` does, no `name`
+/// (there is nothing to name) and no table headers to hide.
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum VersionFormat {
+    Json,
+    Yaml,
+}
+
+impl From<VersionFormat> for OutputFormat {
+    fn from(f: VersionFormat) -> OutputFormat {
+        match f {
+            VersionFormat::Json => OutputFormat::Json,
+            VersionFormat::Yaml => OutputFormat::Yaml,
+        }
+    }
 }

@@ -12,8 +12,25 @@ use kube::config::{
 };
 use kube::{Client, Config};
 
-use crate::cli::GlobalArgs;
 use crate::error::{Error, Result};
+
+/// How to reach the cluster: kubectl's connection flags, as the command line gave them.
+#[derive(Debug, Clone, Default)]
+pub struct ConnectOptions {
+    pub kubeconfig: Option<std::path::PathBuf>,
+    pub context: Option<String>,
+    pub cluster: Option<String>,
+    pub user: Option<String>,
+    pub namespace: Option<String>,
+    pub request_timeout: Option<std::time::Duration>,
+    pub as_user: Option<String>,
+    pub as_group: Vec<String>,
+    pub server: Option<String>,
+    pub token: Option<String>,
+    pub certificate_authority: Option<std::path::PathBuf>,
+    pub tls_server_name: Option<String>,
+    pub insecure_skip_tls_verify: bool,
+}
 
 /// A connected client and what the flags resolved to.
 #[derive(Clone)]
@@ -34,7 +51,7 @@ pub fn user_agent() -> String {
     )
 }
 
-fn load_kubeconfig(flags: &GlobalArgs) -> Result<Option<Kubeconfig>> {
+fn load_kubeconfig(flags: &ConnectOptions) -> Result<Option<Kubeconfig>> {
     if let Some(path) = &flags.kubeconfig {
         return Kubeconfig::read_from(path)
             .map(Some)
@@ -62,7 +79,7 @@ fn load_kubeconfig(flags: &GlobalArgs) -> Result<Option<Kubeconfig>> {
 /// returns it with the names of the context, cluster and user to use.
 fn with_overrides(
     kc: Option<Kubeconfig>,
-    flags: &GlobalArgs,
+    flags: &ConnectOptions,
 ) -> Result<(Kubeconfig, KubeConfigOptions)> {
     let mut kc = match kc {
         Some(kc) => kc,
@@ -195,7 +212,7 @@ fn with_overrides(
 }
 
 /// Builds the kube `Config` the flags describe (no request is made).
-pub async fn config(flags: &GlobalArgs) -> Result<Config> {
+pub async fn config(flags: &ConnectOptions) -> Result<Config> {
     let (kc, opts) = with_overrides(load_kubeconfig(flags)?, flags)?;
     let mut config = Config::from_custom_kubeconfig(kc, &opts)
         .await
@@ -215,7 +232,7 @@ pub async fn config(flags: &GlobalArgs) -> Result<Config> {
     Ok(config)
 }
 
-pub async fn connect(flags: &GlobalArgs) -> Result<Kube> {
+pub async fn connect(flags: &ConnectOptions) -> Result<Kube> {
     let config = config(flags).await?;
     let server = config
         .cluster_url
@@ -262,8 +279,8 @@ current-context: ca
         .unwrap()
     }
 
-    fn flags() -> GlobalArgs {
-        GlobalArgs::default()
+    fn flags() -> ConnectOptions {
+        ConnectOptions::default()
     }
 
     #[tokio::test]

@@ -333,4 +333,18 @@ mod tests {
         assert_eq!(CLONESET.api_version(), "apps.kruise.io/v1alpha1");
         assert_eq!(resolve("po").unwrap().name_prefix(), "pod");
     }
+
+    #[test]
+    fn every_crd_matches_the_kinds_table() {
+        for c in crate::api::crds() {
+            let k = KINDS
+                .iter()
+                .find(|k| k.group == c.spec.group && k.plural == c.spec.names.plural)
+                .unwrap_or_else(|| panic!("{} missing from the kinds table", c.spec.names.plural));
+            let served: Vec<&str> = c.spec.versions.iter().map(|v| v.name.as_str()).collect();
+            assert_eq!(served, [k.version], "{}", k.plural);
+            assert_eq!(k.namespaced, c.spec.scope == "Namespaced", "{}", k.plural);
+            assert_eq!(k.kind, c.spec.names.kind);
+        }
+    }
 }

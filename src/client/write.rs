@@ -8,10 +8,18 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-use crate::cli::DryRun;
 use crate::error::{Error, Result, Target, from_kube};
 
 /// How many times a conflicting write is retried before giving up.
+/// Whether a write reaches the server: for real, only as a server-side dry run, or not at all
+/// (the change applied to the object locally, kubectl's `--dry-run=client`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WriteMode {
+    Apply,
+    Local,
+    ServerDryRun,
+}
+
 pub const ATTEMPTS: u32 = 5;
 
 /// The result of a guarded write.
@@ -52,7 +60,7 @@ pub async fn guarded<K, F>(
     mut known: Option<K>,
     target: &Target<'_>,
     server: &str,
-    dry_run: DryRun,
+    dry_run: WriteMode,
     field_manager: &str,
     mut change: F,
 ) -> Result<Outcome<K>>
@@ -64,7 +72,7 @@ where
         field_manager: Some(field_manager.to_string()),
         ..Default::default()
     };
-    if dry_run == DryRun::Server {
+    if dry_run == WriteMode::ServerDryRun {
         pp.dry_run = true;
     }
     for _attempt in 0..ATTEMPTS {
@@ -79,7 +87,7 @@ where
             return Ok(Outcome::Unchanged(current));
         };
         let rv = current.resource_version().unwrap_or_default();
-        if dry_run == DryRun::Client {
+        if dry_run == WriteMode::Local {
             return apply_locally(&current, &patch).map(Outcome::Changed);
         }
         let result = match patch {

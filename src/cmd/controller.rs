@@ -8,12 +8,11 @@ use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use crate::cli::GlobalArgs;
 use crate::cli::controller::{ControllerCommand, RunArgs};
 use crate::client::{self, detect};
-use crate::controller::lease;
-use crate::controller::runtime::{self, Key, Notice, Options, Report, Scope};
+use crate::cmd::drive::{notice_line, stop_signal, summary};
+use crate::controller::runtime::{self, Key, Options, Scope};
+use crate::controller::{REGISTRY, lease};
 use crate::error::{Error, Result};
 use crate::output;
-
-pub const KNOWN: &[&str] = &["cloneset"];
 
 pub async fn run(global: &GlobalArgs, cmd: &ControllerCommand) -> Result<()> {
     match cmd {
@@ -37,77 +36,22 @@ pub async fn refuse_beside_operator(kube: &client::Kube) -> Result<()> {
     Ok(())
 }
 
-pub fn summary(r: &Report) -> String {
-    let s = &r.status;
-    let mut line = format!(
-        "cloneset {}/{}: {} desired, {} updated, {} ready, {} available, {} total",
-        r.key.0,
-        r.key.1,
-        r.spec_replicas,
-        s.updated_replicas,
-        s.ready_replicas,
-        s.available_replicas,
-        s.replicas
-    );
-    if r.paused {
-        line.push_str(", paused");
-    }
-    if r.created + r.deleted + r.updated > 0 {
-        line.push_str(&format!(
-            " (this pass: {} created, {} deleted, {} updated in place)",
-            r.created, r.deleted, r.updated
-        ));
-    }
-    line
-}
-
-pub fn notice_line(n: &Notice) -> String {
-    match n {
-        Notice::Standby { namespace, holder } => format!(
-            "standby: the cloneset controller in namespace {namespace:?} is driven by {} (lease {}/{} renewed {}s ago); taking over when it stops",
-            holder.describe(),
-            namespace,
-            lease::name("cloneset"),
-            holder.renewed_seconds_ago
-        ),
-        Notice::Acquired { namespace } => {
-            format!(
-                "driving clonesets in namespace {namespace:?} (lease {namespace}/{})",
-                lease::name("cloneset")
-            )
-        }
-        Notice::Lost { namespace } => {
-            format!("lost the lease in namespace {namespace:?}; standing by")
-        }
-    }
-}
-
-/// Ctrl-C or SIGTERM; returns the signal's number (2 or 15), for kubectl's exit code 128 + n.
-pub async fn stop_signal() -> u8 {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        if let Ok(mut term) = signal(SignalKind::terminate()) {
-            tokio::select! {
-                _ = tokio::signal::ctrl_c() => return 2,
-                _ = term.recv() => return 15,
-            }
-        }
-    }
-    let _ = tokio::signal::ctrl_c().await;
-    2
-}
-
 async fn run_controllers(global: &GlobalArgs, a: &RunArgs) -> Result<()> {
+    let known: Vec<&str> = REGISTRY.iter().map(|r| r.name).collect();
     for c in &a.controllers {
-        if !KNOWN.contains(&c.as_str()) {
+        if !known.contains(&c.as_str()) {
             return Err(Error::usage(format!(
                 "unknown controller {c:?}: this version runs {}",
-                KNOWN.join(", ")
+                known.join(", ")
             )));
         }
     }
-    let kube = client::connect(global).await?;
+    let reconcilers: Vec<_> = REGISTRY
+        .iter()
+        .filter(|r| a.controllers.iter().any(|c| c == r.name))
+        .map(|r| (r.make)())
+        .collect();
+    let kube = crate::cmd::common::connect(global).await?;
     refuse_beside_operator(&kube).await?;
     let scope = if a.all_namespaces {
         Scope::All
@@ -118,9 +62,7 @@ async fn run_controllers(global: &GlobalArgs, a: &RunArgs) -> Result<()> {
         scope,
         only: None,
         identity: lease::identity(),
-        until: a
-            .exit_when_done
-            .then(|| Box::new(crate::cmd::cloneset::at_goal) as runtime::Goal),
+        until: a.exit_when_done.then_some(runtime::Until::AllAtGoal),
     };
     let live = std::io::stderr().is_terminal() && output::progress::enabled();
     let multi = MultiProgress::with_draw_target(ProgressDrawTarget::stderr());
@@ -137,12 +79,13 @@ async fn run_controllers(global: &GlobalArgs, a: &RunArgs) -> Result<()> {
     ));
     let result = runtime::run(
         kube.client.clone(),
+        reconcilers,
         opts,
         shutdown,
         |r| {
             let line = summary(r);
             for e in &r.errors {
-                let msg = format!("cloneset {}/{}: {e}", r.key.0, r.key.1);
+                let msg = format!("{} {}/{}: {e}", r.controller, r.key.0, r.key.1);
                 if live {
                     multi.suspend(|| output::note(&msg))
                 } else {

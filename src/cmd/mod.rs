@@ -1,12 +1,14 @@
 //! What each command does; thin, calling into `client`, `output` and (later) `controller`.
 
-pub mod cloneset;
+pub mod common;
 pub mod controller;
 pub mod crds;
+pub mod drive;
 pub mod rollout;
 pub mod scale;
 pub mod set;
 pub mod version;
+pub mod workload;
 
 use crate::cli::{Cli, Command};
 use crate::error::Result;

@@ -6,9 +6,10 @@ use serde::Serialize;
 
 use crate::cli::version::VersionArgs;
 use crate::cli::{GlobalArgs, OutputFormat};
+use crate::client::config::user_agent;
 use crate::client::detect::{self, CrdInfo, OperatorStatus};
-use crate::client::{config::user_agent, connect};
-use crate::error::{Error, Result, from_kube};
+use crate::cmd::common::connect;
+use crate::error::{Result, from_kube};
 use crate::output::{self, table::KubeTable};
 use colored::Colorize;
 
@@ -31,13 +32,19 @@ struct Report {
     kruise_rollout: Option<OperatorStatus>,
     #[serde(skip_serializing_if = "Option::is_none")]
     crds: Option<Vec<CrdInfo>>,
+    /// What `controller run` (and a driving command) reconciles without an operator: the
+    /// same registry `controller run --controllers` accepts.
+    embedded_controllers: Vec<Embedded>,
+}
+
+#[derive(Serialize)]
+struct Embedded {
+    name: &'static str,
+    kind: &'static str,
 }
 
 pub async fn run(global: &GlobalArgs, a: &VersionArgs) -> Result<()> {
-    let fmt = a.output.output;
-    if matches!(fmt, Some(OutputFormat::Name)) {
-        return Err(Error::usage("version supports -o json and -o yaml only"));
-    }
+    let fmt: Option<OutputFormat> = a.output.map(Into::into);
     let mut report = Report {
         client_version: ClientVersion {
             version: crate::VERSION.to_string(),
@@ -47,6 +54,13 @@ pub async fn run(global: &GlobalArgs, a: &VersionArgs) -> Result<()> {
         open_kruise: None,
         kruise_rollout: None,
         crds: None,
+        embedded_controllers: crate::controller::REGISTRY
+            .iter()
+            .map(|r| Embedded {
+                name: r.name,
+                kind: r.kind,
+            })
+            .collect(),
     };
     if !a.client {
         let kube = connect(global).await?;
@@ -71,7 +85,7 @@ pub async fn run(global: &GlobalArgs, a: &VersionArgs) -> Result<()> {
         report.crds = Some(crds?);
     }
     match fmt {
-        Some(f) => output::print_value(&report, f),
+        Some(f) => output::print_value(&report, f.into()),
         None => print_text(&report, a.client),
     }
 }
@@ -106,15 +120,24 @@ fn operator_line(s: &OperatorStatus) -> String {
             s.name, s.namespace
         )
     } else {
-        format!(
-            "{}: not installed (the embedded controller will reconcile)",
-            s.name
-        )
+        format!("{}: not installed", s.name)
     };
     if let Some(n) = &s.note {
         line.push_str(&format!(" [{n}]"));
     }
     line
+}
+
+fn embedded_line(r: &Report) -> String {
+    let list: Vec<String> = r
+        .embedded_controllers
+        .iter()
+        .map(|e| format!("{} ({})", e.name, e.kind))
+        .collect();
+    format!(
+        "Embedded controllers (run without an operator): {}",
+        list.join(", ")
+    )
 }
 
 fn print_text(r: &Report, client_only: bool) -> Result<()> {
@@ -127,6 +150,7 @@ fn print_text(r: &Report, client_only: bool) -> Result<()> {
     for s in [&r.open_kruise, &r.kruise_rollout].into_iter().flatten() {
         output::outln(&operator_line(s))?;
     }
+    output::outln(&embedded_line(r))?;
     match &r.crds {
         Some(crds) if crds.is_empty() => {
             output::outln("Kruise CRDs: none (install them with `kubectl kruise crds install`)")

@@ -9,3 +9,20 @@ pub mod lease;
 pub mod pod;
 pub mod runtime;
 pub mod selector;
+
+/// An embedded controller this build runs.
+pub struct Registration {
+    /// Its name: `controller run --controllers`, its Lease, its lines.
+    pub name: &'static str,
+    /// The kind it reconciles (`CloneSet (apps.kruise.io)`), for `version` and `--help`.
+    pub kind: &'static str,
+    pub make: fn() -> Box<dyn runtime::Reconciler>,
+}
+
+/// Every embedded controller, in the order `controller run` starts them: the one list that
+/// `controller run --controllers` accepts and `version` reports.
+pub const REGISTRY: &[Registration] = &[Registration {
+    name: cloneset::reconciler::NAME,
+    kind: "CloneSet (apps.kruise.io)",
+    make: || Box::new(cloneset::reconciler::CloneSetReconciler),
+}];

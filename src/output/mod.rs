@@ -11,8 +11,15 @@ use std::io::{IsTerminal, Write};
 
 use serde::Serialize;
 
-use crate::cli::OutputFormat;
 use crate::error::{Error, Result};
+
+/// What `-o` asked for: a document (JSON, YAML) or names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Json,
+    Yaml,
+    Name,
+}
 
 /// Set once at start-up from NO_COLOR / CLICOLOR_FORCE and whether stdout/stderr are terminals.
 pub fn init_colour() {
@@ -58,7 +65,7 @@ pub fn note(line: &str) {
 
 /// Prints objects as JSON or YAML the way kubectl does: one object as itself, several as a
 /// `v1` `List`.
-pub fn print_objects<T: Serialize>(items: &[T], format: OutputFormat) -> Result<()> {
+pub fn print_objects<T: Serialize>(items: &[T], format: Format) -> Result<()> {
     let value = if items.len() == 1 {
         serde_json::to_value(&items[0])
     } else {
@@ -74,21 +81,21 @@ pub fn print_objects<T: Serialize>(items: &[T], format: OutputFormat) -> Result<
 }
 
 /// Prints any serialisable value as JSON (indented, like kubectl) or YAML.
-pub fn print_value<T: Serialize>(value: &T, format: OutputFormat) -> Result<()> {
+pub fn print_value<T: Serialize>(value: &T, format: Format) -> Result<()> {
     match format {
-        OutputFormat::Json => {
+        Format::Json => {
             let s = serde_json::to_string_pretty(value)
                 .map_err(|e| Error::other(format!("cannot encode JSON: {e}")))?;
             outln(&s)
         }
-        OutputFormat::Yaml => {
+        Format::Yaml => {
             let v = serde_json::to_value(value)
                 .map_err(|e| Error::other(format!("cannot encode YAML: {e}")))?;
             let s = serde_saphyr::to_string(&v)
                 .map_err(|e| Error::other(format!("cannot encode YAML: {e}")))?;
             out(&s)
         }
-        OutputFormat::Name => Err(Error::usage(
+        Format::Name => Err(Error::usage(
             "this output supports -o json and -o yaml only",
         )),
     }
@@ -104,6 +111,6 @@ mod tests {
         let one = serde_json::json!({"kind": "Deployment", "metadata": {"name": "a"}});
         let y = serde_saphyr::to_string(&one).unwrap();
         assert!(y.contains("kind: Deployment"));
-        assert!(print_value(&one, OutputFormat::Name).is_err());
+        assert!(print_value(&one, Format::Name).is_err());
     }
 }

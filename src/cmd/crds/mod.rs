@@ -15,8 +15,9 @@ use serde_json::{Value, json};
 use crate::api::{self, MANAGED_BY};
 use crate::cli::crds::{CrdsCommand, DiffArgs, InstallArgs, StatusArgs};
 use crate::cli::{DryRun, GlobalArgs, OutputFormat};
+use crate::client::Kube;
 use crate::client::detect::{crd_info, kruise_crds};
-use crate::client::{Kube, connect};
+use crate::cmd::common::connect;
 use crate::error::{Error, Result, from_kube};
 use crate::output::{self, table::KubeTable};
 
@@ -71,7 +72,7 @@ async fn install(global: &GlobalArgs, a: &InstallArgs) -> Result<()> {
     if a.write.dry_run == DryRun::Client {
         return match a.output.output {
             Some(f @ (OutputFormat::Json | OutputFormat::Yaml)) => {
-                output::print_objects(&wanted, f)
+                output::print_objects(&wanted, f.into())
             }
             _ => {
                 for c in &wanted {
@@ -151,7 +152,7 @@ async fn install(global: &GlobalArgs, a: &InstallArgs) -> Result<()> {
         applied.push(after);
     }
     if let Some(f @ (OutputFormat::Json | OutputFormat::Yaml)) = a.output.output {
-        output::print_objects(&applied, f)?;
+        output::print_objects(&applied, f.into())?;
     }
     if !pp.dry_run {
         wait_established(&kube, &crds, &wanted, a.timeout).await?;
@@ -252,7 +253,7 @@ async fn status(global: &GlobalArgs, a: &StatusArgs) -> Result<()> {
         rows.push(row);
     }
     match a.output.output {
-        Some(f @ (OutputFormat::Json | OutputFormat::Yaml)) => output::print_value(&rows, f),
+        Some(f @ (OutputFormat::Json | OutputFormat::Yaml)) => output::print_value(&rows, f.into()),
         Some(OutputFormat::Name) => {
             for r in rows.iter().filter(|r| r.installed) {
                 output::outln(&format!("{RESOURCE}/{}", r.name))?;
@@ -325,7 +326,9 @@ async fn diff(global: &GlobalArgs, a: &DiffArgs) -> Result<()> {
     }
     let any = reports.iter().any(|r| !r.same);
     match a.output.output {
-        Some(f @ (OutputFormat::Json | OutputFormat::Yaml)) => output::print_value(&reports, f)?,
+        Some(f @ (OutputFormat::Json | OutputFormat::Yaml)) => {
+            output::print_value(&reports, f.into())?
+        }
         _ => {
             for r in &reports {
                 let name = &r.name;

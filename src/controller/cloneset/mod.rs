@@ -7,6 +7,7 @@ pub mod inplace;
 pub mod inplace_state;
 pub mod plan;
 pub mod preview;
+pub mod reconciler;
 pub mod revision;
 #[cfg(test)]
 mod sim_tests;

@@ -1,7 +1,7 @@
 //! Carry out a plan: the thin I/O half of the CloneSet controller. Each action is one request
 //! in the common case (two for an in-place update's readiness flip and patch), retried on a
 //! conflict from a fresh read; what was written is returned as expectations, so the next pass
-//! waits until the watch has seen it.
+//! waits until the watch has seen it. Each pod write records the Event upstream records.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -18,7 +18,9 @@ use serde_json::{Value, json};
 use super::inplace_state;
 use super::plan::{Action, Plan, PodMarks, RevisionWrite, rfc3339};
 use crate::api::cloneset::CloneSet;
+use crate::controller::events::Recorder;
 use crate::controller::pod::{self, keys};
+use crate::controller::runtime::Expect;
 
 pub const FIELD_MANAGER: &str = "kubectl-kruise";
 
@@ -27,24 +29,43 @@ pub const FIELD_MANAGER: &str = "kubectl-kruise";
 /// memory and bought no speed on a local API server.
 const IN_FLIGHT: usize = 32;
 
-/// What a write leaves for the watch to confirm.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Expect {
-    /// The pod exists in the cache.
-    PodSeen(String),
-    /// The pod with this uid is gone from the cache (or terminating).
-    PodGone(String, String),
-    /// The pod is at least at this resourceVersion.
-    PodAt(String, u64),
-    RevisionSeen(String),
-    /// The CloneSet is at least at this resourceVersion.
-    CloneSetAt(u64),
+/// Why a write failed: what was being written, and the API server's answer.
+#[derive(Debug, thiserror::Error)]
+pub enum SyncError {
+    #[error("{what}: {}", describe(source))]
+    Api {
+        what: String,
+        #[source]
+        source: kube::Error,
+    },
+    #[error(
+        "creating pod {pod}: pvc {pvc} already exists and is not owned by this CloneSet; \
+         delete or rename that claim"
+    )]
+    ForeignPvc { pod: String, pvc: String },
+    #[error("pod {0} vanished before its in-place update")]
+    Vanished(String),
+    #[error("{0}: conflicts kept happening")]
+    Conflicts(String),
+    #[error("encoding status of cloneset {name}: {source}")]
+    Encode {
+        name: String,
+        #[source]
+        source: serde_json::Error,
+    },
+}
+
+impl SyncError {
+    fn api(what: impl Into<String>) -> impl FnOnce(kube::Error) -> SyncError {
+        let what = what.into();
+        move |source| SyncError::Api { what, source }
+    }
 }
 
 #[derive(Debug, Default)]
 pub struct Applied {
     pub expect: Vec<Expect>,
-    pub errors: Vec<String>,
+    pub errors: Vec<SyncError>,
     /// Pods created, deleted and updated in place (for progress and logs).
     pub created: usize,
     pub deleted: usize,
@@ -80,112 +101,78 @@ fn describe(e: &kube::Error) -> String {
     }
 }
 
+/// Where a pass writes: the CloneSet's namespace, and its Events.
+pub struct Writer<'a> {
+    pub client: &'a Client,
+    pub cs: &'a CloneSet,
+    pub events: &'a Recorder,
+}
+
+impl Writer<'_> {
+    fn ns(&self) -> String {
+        self.cs.namespace().unwrap_or_default()
+    }
+
+    fn api<K>(&self) -> Api<K>
+    where
+        K: kube::Resource<Scope = k8s_openapi::NamespaceResourceScope, DynamicType = ()>,
+    {
+        Api::namespaced(self.client.clone(), &self.ns())
+    }
+
+    fn normal(&self, reason: &str, message: String) {
+        self.events.normal(
+            &crate::controller::events::reference(self.cs),
+            reason,
+            message,
+        );
+    }
+
+    fn warning(&self, reason: &str, message: String) {
+        self.events.warning(
+            &crate::controller::events::reference(self.cs),
+            reason,
+            message,
+        );
+    }
+
+    fn pod_at(&self, pod: &str, p: &Pod) -> Expect {
+        Expect::at::<Pod>(&self.ns(), pod, rv(p.metadata.resource_version.as_ref()))
+    }
+}
+
 /// Write the webhook defaults into the stored CloneSet, once.
-pub async fn write_defaults(
-    client: &Client,
-    cs: &CloneSet,
-    defaulted: &CloneSet,
-) -> Result<u64, String> {
-    let api: Api<CloneSet> = Api::namespaced(client.clone(), &cs.namespace().unwrap_or_default());
+pub async fn write_defaults(w: &Writer<'_>, defaulted: &CloneSet) -> Result<Expect, SyncError> {
+    let cs = w.cs;
     let patch = json!({
         "metadata": {"resourceVersion": cs.resource_version()},
         "spec": defaulted.spec,
     });
-    api.patch(&cs.name_any(), &pp(), &Patch::Merge(&patch))
+    let name = cs.name_any();
+    w.api::<CloneSet>()
+        .patch(&name, &pp(), &Patch::Merge(&patch))
         .await
-        .map(|o| rv(o.metadata.resource_version.as_ref()))
-        .map_err(|e| {
-            format!(
-                "writing defaults to cloneset {}: {}",
-                cs.name_any(),
-                describe(&e)
-            )
-        })
+        .map(|o| Expect::at::<CloneSet>(&w.ns(), &name, rv(o.metadata.resource_version.as_ref())))
+        .map_err(SyncError::api(format!(
+            "writing defaults to cloneset {name}"
+        )))
 }
 
-/// Carry out `plan` for `cs`; `pods` is the cache the plan was made from (by name).
-pub async fn apply(
-    client: &Client,
-    cs: &CloneSet,
-    plan: &Plan,
-    pods: &BTreeMap<String, Arc<Pod>>,
-) -> Applied {
-    let ns = cs.namespace().unwrap_or_default();
+/// Carry out `plan` for the CloneSet; `pods` is the cache the plan was made from (by name).
+pub async fn apply(w: &Writer<'_>, plan: &Plan, pods: &BTreeMap<String, Arc<Pod>>) -> Applied {
     let mut out = Applied::default();
-    let revs: Api<ControllerRevision> = Api::namespaced(client.clone(), &ns);
-    match &plan.revision {
-        Some(RevisionWrite::Create { revision, name }) => {
-            match revs.create(&post(), revision).await {
-                Ok(_) => out.expect.push(Expect::RevisionSeen(name.clone())),
-                Err(e) if is_code(&e, 409) => out.expect.push(Expect::RevisionSeen(name.clone())),
-                Err(e) => {
-                    out.errors.push(format!(
-                        "creating controllerrevision {name}: {}",
-                        describe(&e)
-                    ));
-                    return out;
-                }
-            }
-        }
-        Some(RevisionWrite::Renumber {
-            name,
-            revision,
-            vct_hash,
-        }) => {
-            let patch = json!({"metadata": {"annotations": {keys::VCT_HASH: vct_hash}}, "revision": revision});
-            if let Err(e) = revs.patch(name, &pp(), &Patch::Merge(&patch)).await {
-                out.errors.push(format!(
-                    "renumbering controllerrevision {name}: {}",
-                    describe(&e)
-                ));
-                return out;
-            }
-        }
-        None => {}
+    if let Err(e) = write_revision(w, plan, &mut out).await {
+        out.errors.push(e);
+        return out;
     }
-
-    let pod_api: Api<Pod> = Api::namespaced(client.clone(), &ns);
-    let pvc_api: Api<PersistentVolumeClaim> = Api::namespaced(client.clone(), &ns);
-
-    // Creations in slow-start batches (1, 2, 4, …); the first failing batch stops the rest.
-    let creates: Vec<&Action> = plan
-        .actions
-        .iter()
-        .filter(|a| matches!(a, Action::Create { .. }))
-        .collect();
-    let mut batch = 1usize;
-    let mut i = 0;
-    while i < creates.len() {
-        let chunk = &creates[i..(i + batch).min(creates.len())];
-        let results: Vec<_> = stream::iter(chunk.iter().map(|a| create(&pod_api, &pvc_api, a)))
-            .buffer_unordered(IN_FLIGHT)
-            .collect()
-            .await;
-        let mut failed = false;
-        for r in results {
-            match r {
-                Ok(name) => {
-                    out.created += 1;
-                    out.expect.push(Expect::PodSeen(name));
-                }
-                Err(e) => {
-                    failed = true;
-                    out.errors.push(e);
-                }
-            }
-        }
-        if failed {
-            break;
-        }
-        i += chunk.len();
-        batch *= 2;
-    }
-
+    create_pods(w, plan, &mut out).await;
     let others = plan
         .actions
         .iter()
         .filter(|a| !matches!(a, Action::Create { .. }));
-    let results: Vec<_> = stream::iter(others.map(|a| other(&pod_api, &pvc_api, a, pods)))
+    // Collected first: a lazy `map` inside the stream makes the future not provably `Send`.
+    let writes: Vec<_> = others.map(|a| other(w, plan, a, pods)).collect();
+    let results: Vec<_> = stream::iter(writes)
         .buffer_unordered(IN_FLIGHT)
         .collect()
         .await;
@@ -202,73 +189,152 @@ pub async fn apply(
             Err(e) => out.errors.push(e),
         }
     }
+    prune_pods_to_delete(w, plan, &mut out).await;
+    delete_revisions(w, plan, &mut out).await;
+    out
+}
 
-    let cs_api: Api<CloneSet> = Api::namespaced(client.clone(), &ns);
-    if let Some(names) = &plan.prune_pods_to_delete {
-        // Emptied, the field goes (Go's omitempty on upstream's spec update), not `[]`.
-        let value = if names.is_empty() {
-            json!(null)
-        } else {
-            json!(names)
-        };
-        let patch = json!({
-            "metadata": {"resourceVersion": cs.resource_version()},
-            "spec": {"scaleStrategy": {"podsToDelete": value}},
-        });
-        match cs_api
-            .patch(&cs.name_any(), &pp(), &Patch::Merge(&patch))
-            .await
-        {
-            Ok(o) => out
-                .expect
-                .push(Expect::CloneSetAt(rv(o.metadata.resource_version.as_ref()))),
-            Err(e) if is_code(&e, 409) => {}
-            Err(e) => out.errors.push(format!(
-                "pruning podsToDelete of cloneset {}: {}",
-                cs.name_any(),
-                describe(&e)
-            )),
+async fn write_revision(w: &Writer<'_>, plan: &Plan, out: &mut Applied) -> Result<(), SyncError> {
+    let revs: Api<ControllerRevision> = w.api();
+    match &plan.revision {
+        Some(RevisionWrite::Create { revision, name }) => {
+            match revs.create(&post(), revision).await {
+                Ok(_) => {}
+                Err(e) if is_code(&e, 409) => {}
+                Err(e) => {
+                    return Err(SyncError::api(format!(
+                        "creating controllerrevision {name}"
+                    ))(e));
+                }
+            }
+            out.expect
+                .push(Expect::seen::<ControllerRevision>(&w.ns(), name));
         }
+        Some(RevisionWrite::Renumber {
+            name,
+            revision,
+            vct_hash,
+        }) => {
+            let patch = json!({"metadata": {"annotations": {keys::VCT_HASH: vct_hash}}, "revision": revision});
+            revs.patch(name, &pp(), &Patch::Merge(&patch))
+                .await
+                .map_err(SyncError::api(format!(
+                    "renumbering controllerrevision {name}"
+                )))?;
+        }
+        None => {}
     }
+    Ok(())
+}
+
+/// Creations in slow-start batches (1, 2, 4, …); the first failing batch stops the rest.
+async fn create_pods(w: &Writer<'_>, plan: &Plan, out: &mut Applied) {
+    let creates: Vec<&Action> = plan
+        .actions
+        .iter()
+        .filter(|a| matches!(a, Action::Create { .. }))
+        .collect();
+    let mut batch = 1usize;
+    let mut i = 0;
+    while i < creates.len() {
+        let chunk = &creates[i..(i + batch).min(creates.len())];
+        let writes: Vec<_> = chunk.iter().map(|a| create(w, a)).collect();
+        let results: Vec<_> = stream::iter(writes)
+            .buffer_unordered(IN_FLIGHT)
+            .collect()
+            .await;
+        let mut failed = false;
+        for r in results {
+            match r {
+                Ok(name) => {
+                    out.created += 1;
+                    out.expect.push(Expect::seen::<Pod>(&w.ns(), &name));
+                }
+                Err(e) => {
+                    failed = true;
+                    out.errors.push(e);
+                }
+            }
+        }
+        if failed {
+            break;
+        }
+        i += chunk.len();
+        batch *= 2;
+    }
+}
+
+async fn prune_pods_to_delete(w: &Writer<'_>, plan: &Plan, out: &mut Applied) {
+    let Some(names) = &plan.prune_pods_to_delete else {
+        return;
+    };
+    let cs = w.cs;
+    // Emptied, the field goes (Go's omitempty on upstream's spec update), not `[]`.
+    let value = if names.is_empty() {
+        json!(null)
+    } else {
+        json!(names)
+    };
+    let patch = json!({
+        "metadata": {"resourceVersion": cs.resource_version()},
+        "spec": {"scaleStrategy": {"podsToDelete": value}},
+    });
+    let name = cs.name_any();
+    match w
+        .api::<CloneSet>()
+        .patch(&name, &pp(), &Patch::Merge(&patch))
+        .await
+    {
+        Ok(o) => out.expect.push(Expect::at::<CloneSet>(
+            &w.ns(),
+            &name,
+            rv(o.metadata.resource_version.as_ref()),
+        )),
+        Err(e) if is_code(&e, 409) => {}
+        Err(e) => out.errors.push(SyncError::api(format!(
+            "pruning podsToDelete of cloneset {name}"
+        ))(e)),
+    }
+}
+
+async fn delete_revisions(w: &Writer<'_>, plan: &Plan, out: &mut Applied) {
+    let revs: Api<ControllerRevision> = w.api();
     for name in &plan.delete_revisions {
         if let Err(e) = revs.delete(name, &DeleteParams::default()).await
             && !is_code(&e, 404)
         {
-            out.errors.push(format!(
-                "deleting controllerrevision {name}: {}",
-                describe(&e)
-            ));
+            out.errors.push(SyncError::api(format!(
+                "deleting controllerrevision {name}"
+            ))(e));
         }
     }
-    out
 }
 
 /// Write the status computed by the plan, whole, as upstream's status update does: a JSON
 /// patch `add /status` replaces the field, so a condition or field the plan dropped is dropped
 /// on the server too (a merge patch would keep what it omits).
-pub async fn write_status(client: &Client, cs: &CloneSet, plan: &Plan) -> Result<u64, String> {
-    let api: Api<CloneSet> = Api::namespaced(client.clone(), &cs.namespace().unwrap_or_default());
+pub async fn write_status(
+    client: Client,
+    cs: &CloneSet,
+    status: &crate::api::cloneset::CloneSetStatus,
+) -> Result<Expect, SyncError> {
+    let ns = cs.namespace().unwrap_or_default();
+    let name = cs.name_any();
+    let api: Api<CloneSet> = Api::namespaced(client, &ns);
     let patch: json_patch::Patch = serde_json::from_value(json!([
-        {"op": "add", "path": "/status", "value": plan.status}
+        {"op": "add", "path": "/status", "value": status}
     ]))
-    .map_err(|e| format!("encoding status of cloneset {}: {e}", cs.name_any()))?;
-    api.patch_status(&cs.name_any(), &pp(), &Patch::<()>::Json(patch))
+    .map_err(|source| SyncError::Encode {
+        name: name.clone(),
+        source,
+    })?;
+    api.patch_status(&name, &pp(), &Patch::<()>::Json(patch))
         .await
-        .map(|o| rv(o.metadata.resource_version.as_ref()))
-        .map_err(|e| {
-            format!(
-                "writing status of cloneset {}: {}",
-                cs.name_any(),
-                describe(&e)
-            )
-        })
+        .map(|o| Expect::at::<CloneSet>(&ns, &name, rv(o.metadata.resource_version.as_ref())))
+        .map_err(SyncError::api(format!("writing status of cloneset {name}")))
 }
 
-async fn create(
-    pods: &Api<Pod>,
-    pvcs: &Api<PersistentVolumeClaim>,
-    a: &Action,
-) -> Result<String, String> {
+async fn create(w: &Writer<'_>, a: &Action) -> Result<String, SyncError> {
     let Action::Create {
         pod,
         object,
@@ -278,25 +344,39 @@ async fn create(
     else {
         unreachable!()
     };
+    let pvcs: Api<PersistentVolumeClaim> = w.api();
     // The plan creates only the claims the CloneSet does not own yet: one that exists is
     // someone else's, and the pod is not created on it (upstream: AlreadyExists, FailedCreate).
     for c in pvc_objects {
-        match pvcs.create(&post(), c).await {
-            Ok(_) => {}
-            Err(e) if is_code(&e, 409) => {
-                return Err(format!(
-                    "creating pod {pod}: pvc {} already exists and is not owned by this CloneSet; \
-                     delete or rename that claim",
-                    c.name_any()
-                ));
-            }
-            Err(e) => return Err(format!("creating pvc {}: {}", c.name_any(), describe(&e))),
+        let result = match pvcs.create(&post(), c).await {
+            Ok(_) => continue,
+            Err(e) if is_code(&e, 409) => Err(SyncError::ForeignPvc {
+                pod: pod.clone(),
+                pvc: c.name_any(),
+            }),
+            Err(e) => Err(SyncError::api(format!("creating pvc {}", c.name_any()))(e)),
+        };
+        if let Err(e) = &result {
+            w.warning(
+                "FailedCreate",
+                format!("failed to create pvc: {e}, pvc: {}", c.name_any()),
+            );
+        }
+        result?;
+    }
+    match w.api::<Pod>().create(&post(), object).await {
+        Ok(_) => {
+            w.normal("SuccessfulCreate", format!("succeed to create pod {pod}"));
+            Ok(pod.clone())
+        }
+        Err(e) => {
+            w.warning(
+                "FailedCreate",
+                format!("failed to create pod: {}, pod: {pod}", describe(&e)),
+            );
+            Err(SyncError::api(format!("creating pod {pod}"))(e))
         }
     }
-    pods.create(&post(), object)
-        .await
-        .map(|_| pod.clone())
-        .map_err(|e| format!("creating pod {pod}: {}", describe(&e)))
 }
 
 enum Done {
@@ -304,6 +384,8 @@ enum Done {
     Updated,
     Other,
 }
+
+type Wrote = Result<(Vec<Expect>, Done), SyncError>;
 
 fn metadata_patch(marks: &PodMarks) -> Value {
     let mut meta = serde_json::Map::new();
@@ -324,11 +406,11 @@ fn now_time() -> String {
 }
 
 async fn other(
-    pods: &Api<Pod>,
-    pvcs: &Api<PersistentVolumeClaim>,
+    w: &Writer<'_>,
+    plan: &Plan,
     a: &Action,
     cache: &BTreeMap<String, Arc<Pod>>,
-) -> Result<(Vec<Expect>, Done), String> {
+) -> Wrote {
     match a {
         Action::Create { .. } => unreachable!(),
         Action::Delete {
@@ -336,109 +418,21 @@ async fn other(
             uid,
             pvcs: claims,
             ..
-        } => {
-            let dp = DeleteParams {
-                preconditions: Some(Preconditions {
-                    uid: Some(uid.clone()),
-                    resource_version: None,
-                }),
-                ..Default::default()
-            };
-            match pods.delete(pod, &dp).await {
-                Ok(_) => {}
-                // Gone already, or the name now belongs to a new pod (the UID precondition):
-                // its claims are not ours to delete now; the next pass sees the truth.
-                Err(e) if is_code(&e, 404) || is_code(&e, 409) => {
-                    return Ok((vec![Expect::PodGone(pod.clone(), uid.clone())], Done::Other));
-                }
-                Err(e) => return Err(format!("deleting pod {pod}: {}", describe(&e))),
-            }
-            for c in claims {
-                if let Err(e) = pvcs.delete(c, &DeleteParams::default()).await
-                    && !is_code(&e, 404)
-                {
-                    return Err(format!("deleting pvc {c}: {}", describe(&e)));
-                }
-            }
-            Ok((
-                vec![Expect::PodGone(pod.clone(), uid.clone())],
-                Done::Deleted,
-            ))
-        }
+        } => delete_pod(w, pod, uid, claims).await,
         Action::ReownPvc {
             pvc,
             pod,
             resource_version,
             owner_references,
-        } => {
-            let patch = json!({"metadata": {
-                "resourceVersion": resource_version,
-                "ownerReferences": owner_references,
-            }});
-            match pvcs.patch(pvc, &pp(), &Patch::Merge(&patch)).await {
-                Ok(_) => Ok((vec![], Done::Other)),
-                Err(e) if is_code(&e, 404) || is_code(&e, 409) => Ok((vec![], Done::Other)),
-                Err(e) => Err(format!(
-                    "handing pvc {pvc} to its pod {pod}: {}",
-                    describe(&e)
-                )),
+        } => reown_pvc(w, pvc, pod, resource_version, owner_references).await,
+        Action::DeletePvc { pvc } => delete_pvc(w, pvc).await,
+        Action::Release { pod } => release(w, pod, cache).await,
+        Action::Mark { pod, marks, reason } => {
+            let wrote = mark(w, pod, marks).await;
+            if *reason == "recreate" {
+                recreate_event(w, pod, &plan.update_revision, &wrote);
             }
-        }
-        Action::DeletePvc { pvc } => match pvcs.delete(pvc, &DeleteParams::default()).await {
-            Ok(_) => Ok((vec![], Done::Other)),
-            Err(e) if is_code(&e, 404) => Ok((vec![], Done::Other)),
-            Err(e) => Err(format!("deleting pvc {pvc}: {}", describe(&e))),
-        },
-        Action::Release { pod } => {
-            let uid = cache
-                .get(pod)
-                .and_then(|p| p.metadata.owner_references.as_ref())
-                .and_then(|r| r.iter().find(|o| o.controller == Some(true)))
-                .map(|o| o.uid.clone())
-                .unwrap_or_default();
-            let patch =
-                json!({"metadata": {"ownerReferences": [{"$patch": "delete", "uid": uid}]}});
-            pods.patch(pod, &pp(), &Patch::Strategic(&patch))
-                .await
-                .map(|p| {
-                    (
-                        vec![Expect::PodAt(
-                            pod.clone(),
-                            rv(p.metadata.resource_version.as_ref()),
-                        )],
-                        Done::Other,
-                    )
-                })
-                .map_err(|e| format!("releasing pod {pod}: {}", describe(&e)))
-        }
-        Action::Mark { pod, marks, .. } => {
-            let result = if marks.gate_ready {
-                // pods/status takes the labels too: one request makes the pod Normal and Ready.
-                let mut patch = json!({"status": {"conditions": [{
-                    "type": keys::INPLACE_READY, "status": "True", "lastTransitionTime": now_time(),
-                    "reason": null, "message": null,
-                }]}});
-                let meta = metadata_patch(marks);
-                if meta.as_object().is_some_and(|m| !m.is_empty()) {
-                    patch["metadata"] = meta;
-                }
-                pods.patch_status(pod, &pp(), &Patch::Strategic(&patch))
-                    .await
-            } else {
-                let patch = json!({"metadata": metadata_patch(marks)});
-                pods.patch(pod, &pp(), &Patch::Strategic(&patch)).await
-            };
-            match result {
-                Ok(p) => Ok((
-                    vec![Expect::PodAt(
-                        pod.clone(),
-                        rv(p.metadata.resource_version.as_ref()),
-                    )],
-                    Done::Other,
-                )),
-                Err(e) if is_code(&e, 404) => Ok((vec![], Done::Other)),
-                Err(e) => Err(format!("updating pod {pod}: {}", describe(&e))),
-            }
+            wrote
         }
         Action::UpdateInPlace {
             pod,
@@ -447,65 +441,232 @@ async fn other(
             grace_seconds,
             ..
         } => {
-            let Some(cached) = cache.get(pod) else {
-                return Err(format!("pod {pod} vanished before its in-place update"));
-            };
-            let mut current: Pod = cached.as_ref().clone();
-            if pod::has_gate(cached, keys::INPLACE_READY) {
-                let mut conds = vec![json!({
-                    "type": keys::INPLACE_READY, "status": "False",
-                    "reason": "StartInPlaceUpdate", "lastTransitionTime": now_time(),
-                })];
-                let containers_ready =
-                    pod::condition(cached, "ContainersReady").is_some_and(|c| c.status == "True");
-                if pod::condition(cached, "Ready").is_some() && containers_ready {
-                    conds.push(json!({
-                        "type": "Ready", "status": "False", "reason": "ReadinessGatesNotReady",
-                        "message": format!("the status of pod readiness gate {:?} is not \"True\"", keys::INPLACE_READY),
-                        "lastTransitionTime": now_time(),
-                    }));
-                }
-                let patch = json!({"status": {"conditions": conds}});
-                current = pods
-                    .patch_status(pod, &pp(), &Patch::Strategic(&patch))
-                    .await
-                    .map_err(|e| {
-                        format!(
-                            "marking pod {pod} not ready for its in-place update: {}",
-                            describe(&e)
-                        )
-                    })?;
+            let wrote = update_in_place(w, pod, to, change, *grace_seconds, cache).await;
+            match &wrote {
+                Ok(_) => w.normal(
+                    "SuccessfulUpdatePodInPlace",
+                    format!("successfully update pod {pod} in-place(revision {to})"),
+                ),
+                Err(e) => w.warning(
+                    "FailedUpdatePodInPlace",
+                    format!("failed to update pod {pod} in-place(revision {to}): {e}"),
+                ),
             }
-            let rv = replace_pod(pods, pod, current, "updating pod {pod} in place", |p| {
-                inplace_state::begin(p, to, change, *grace_seconds, Timestamp::now());
-            })
-            .await?;
-            Ok((vec![Expect::PodAt(pod.clone(), rv)], Done::Updated))
+            wrote
         }
-        Action::FinishGrace { pod, .. } => {
-            let Some(cached) = cache.get(pod) else {
-                return Ok((vec![], Done::Other));
-            };
-            let what = "finishing the in-place update of pod {pod}";
-            let rv = replace_pod(pods, pod, cached.as_ref().clone(), what, |p| {
-                inplace_state::finish_grace(p, Timestamp::now());
-            })
-            .await?;
-            Ok((vec![Expect::PodAt(pod.clone(), rv)], Done::Other))
+        Action::FinishGrace { pod, .. } => finish_grace(w, pod, cache).await,
+    }
+}
+
+async fn delete_pod(w: &Writer<'_>, pod: &str, uid: &str, claims: &[String]) -> Wrote {
+    let dp = DeleteParams {
+        preconditions: Some(Preconditions {
+            uid: Some(uid.to_string()),
+            resource_version: None,
+        }),
+        ..Default::default()
+    };
+    let gone = vec![Expect::gone::<Pod>(&w.ns(), pod, uid)];
+    match w.api::<Pod>().delete(pod, &dp).await {
+        Ok(_) => {}
+        // Gone already, or the name now belongs to a new pod (the UID precondition):
+        // its claims are not ours to delete now; the next pass sees the truth.
+        Err(e) if is_code(&e, 404) || is_code(&e, 409) => return Ok((gone, Done::Other)),
+        Err(e) => {
+            w.warning(
+                "FailedDelete",
+                format!("failed to delete pod {pod}: {}", describe(&e)),
+            );
+            return Err(SyncError::api(format!("deleting pod {pod}"))(e));
+        }
+    }
+    w.normal("SuccessfulDelete", format!("succeed to delete pod {pod}"));
+    let pvcs: Api<PersistentVolumeClaim> = w.api();
+    for c in claims {
+        if let Err(e) = pvcs.delete(c, &DeleteParams::default()).await
+            && !is_code(&e, 404)
+        {
+            w.warning(
+                "FailedDelete",
+                format!("failed to delete pvc {c}: {}", describe(&e)),
+            );
+            return Err(SyncError::api(format!("deleting pvc {c}"))(e));
+        }
+    }
+    Ok((gone, Done::Deleted))
+}
+
+async fn reown_pvc(
+    w: &Writer<'_>,
+    pvc: &str,
+    pod: &str,
+    resource_version: &str,
+    owner_references: &[k8s_openapi::apimachinery::pkg::apis::meta::v1::OwnerReference],
+) -> Wrote {
+    let patch = json!({"metadata": {
+        "resourceVersion": resource_version,
+        "ownerReferences": owner_references,
+    }});
+    match w
+        .api::<PersistentVolumeClaim>()
+        .patch(pvc, &pp(), &Patch::Merge(&patch))
+        .await
+    {
+        Ok(_) => Ok((vec![], Done::Other)),
+        Err(e) if is_code(&e, 404) || is_code(&e, 409) => Ok((vec![], Done::Other)),
+        Err(e) => {
+            w.warning(
+                "FailedUpdate",
+                format!("failed to update PVC {pvc}: {}", describe(&e)),
+            );
+            Err(SyncError::api(format!(
+                "handing pvc {pvc} to its pod {pod}"
+            ))(e))
         }
     }
 }
 
+async fn delete_pvc(w: &Writer<'_>, pvc: &str) -> Wrote {
+    match w
+        .api::<PersistentVolumeClaim>()
+        .delete(pvc, &DeleteParams::default())
+        .await
+    {
+        Ok(_) => Ok((vec![], Done::Other)),
+        Err(e) if is_code(&e, 404) => Ok((vec![], Done::Other)),
+        Err(e) => {
+            w.warning(
+                "FailedDelete",
+                format!("failed to clean up PVC {pvc}: {}", describe(&e)),
+            );
+            Err(SyncError::api(format!("deleting pvc {pvc}"))(e))
+        }
+    }
+}
+
+async fn release(w: &Writer<'_>, pod: &str, cache: &BTreeMap<String, Arc<Pod>>) -> Wrote {
+    let uid = cache
+        .get(pod)
+        .and_then(|p| p.metadata.owner_references.as_ref())
+        .and_then(|r| r.iter().find(|o| o.controller == Some(true)))
+        .map(|o| o.uid.clone())
+        .unwrap_or_default();
+    let patch = json!({"metadata": {"ownerReferences": [{"$patch": "delete", "uid": uid}]}});
+    w.api::<Pod>()
+        .patch(pod, &pp(), &Patch::Strategic(&patch))
+        .await
+        .map(|p| (vec![w.pod_at(pod, &p)], Done::Other))
+        .map_err(SyncError::api(format!("releasing pod {pod}")))
+}
+
+async fn mark(w: &Writer<'_>, pod: &str, marks: &PodMarks) -> Wrote {
+    let pods: Api<Pod> = w.api();
+    let result = if marks.gate_ready {
+        // pods/status takes the labels too: one request makes the pod Normal and Ready.
+        let mut patch = json!({"status": {"conditions": [{
+            "type": keys::INPLACE_READY, "status": "True", "lastTransitionTime": now_time(),
+            "reason": null, "message": null,
+        }]}});
+        let meta = metadata_patch(marks);
+        if meta.as_object().is_some_and(|m| !m.is_empty()) {
+            patch["metadata"] = meta;
+        }
+        pods.patch_status(pod, &pp(), &Patch::Strategic(&patch))
+            .await
+    } else {
+        let patch = json!({"metadata": metadata_patch(marks)});
+        pods.patch(pod, &pp(), &Patch::Strategic(&patch)).await
+    };
+    match result {
+        Ok(p) => Ok((vec![w.pod_at(pod, &p)], Done::Other)),
+        Err(e) if is_code(&e, 404) => Ok((vec![], Done::Other)),
+        Err(e) => Err(SyncError::api(format!("updating pod {pod}"))(e)),
+    }
+}
+
+/// Upstream's Events for a pod marked to be recreated by an update.
+fn recreate_event(w: &Writer<'_>, pod: &str, revision: &str, wrote: &Wrote) {
+    match wrote {
+        Ok(_) => w.normal(
+            "SuccessfulUpdatePodReCreate",
+            format!(
+                "successfully patch pod {pod} specified-delete for update(revision {revision})"
+            ),
+        ),
+        Err(e) => w.warning(
+            "FailedUpdatePodReCreate",
+            format!(
+                "failed to patch pod specified-delete {pod} for update(revision {revision}): {e}"
+            ),
+        ),
+    }
+}
+
+/// `InPlaceUpdateReady` False (and Ready False with it), then the new images and revision.
+async fn update_in_place(
+    w: &Writer<'_>,
+    pod: &str,
+    to: &str,
+    change: &super::inplace::InPlaceChange,
+    grace_seconds: i32,
+    cache: &BTreeMap<String, Arc<Pod>>,
+) -> Wrote {
+    let Some(cached) = cache.get(pod) else {
+        return Err(SyncError::Vanished(pod.to_string()));
+    };
+    let pods: Api<Pod> = w.api();
+    let mut current: Pod = cached.as_ref().clone();
+    if pod::has_gate(cached, keys::INPLACE_READY) {
+        let mut conds = vec![json!({
+            "type": keys::INPLACE_READY, "status": "False",
+            "reason": "StartInPlaceUpdate", "lastTransitionTime": now_time(),
+        })];
+        let containers_ready =
+            pod::condition(cached, "ContainersReady").is_some_and(|c| c.status == "True");
+        if pod::condition(cached, "Ready").is_some() && containers_ready {
+            conds.push(json!({
+                "type": "Ready", "status": "False", "reason": "ReadinessGatesNotReady",
+                "message": format!("the status of pod readiness gate {:?} is not \"True\"", keys::INPLACE_READY),
+                "lastTransitionTime": now_time(),
+            }));
+        }
+        let patch = json!({"status": {"conditions": conds}});
+        current = pods
+            .patch_status(pod, &pp(), &Patch::Strategic(&patch))
+            .await
+            .map_err(SyncError::api(format!(
+                "marking pod {pod} not ready for its in-place update"
+            )))?;
+    }
+    let what = format!("updating pod {pod} in place");
+    let rv = replace_pod(&pods, pod, current, &what, |p| {
+        inplace_state::begin(p, to, change, grace_seconds, Timestamp::now());
+    })
+    .await?;
+    Ok((vec![Expect::at::<Pod>(&w.ns(), pod, rv)], Done::Updated))
+}
+
+async fn finish_grace(w: &Writer<'_>, pod: &str, cache: &BTreeMap<String, Arc<Pod>>) -> Wrote {
+    let Some(cached) = cache.get(pod) else {
+        return Ok((vec![], Done::Other));
+    };
+    let what = format!("finishing the in-place update of pod {pod}");
+    let rv = replace_pod(&w.api(), pod, cached.as_ref().clone(), &what, |p| {
+        inplace_state::finish_grace(p, Timestamp::now());
+    })
+    .await?;
+    Ok((vec![Expect::at::<Pod>(&w.ns(), pod, rv)], Done::Other))
+}
+
 /// PUT the pod changed by `change`, re-reading and re-applying on a conflict; the new
-/// resourceVersion. `what` names the write in errors (`{pod}` is replaced).
+/// resourceVersion. `what` names the write in errors.
 async fn replace_pod(
     pods: &Api<Pod>,
     pod: &str,
     mut current: Pod,
     what: &str,
     change: impl Fn(&mut Pod),
-) -> Result<u64, String> {
-    let what = what.replace("{pod}", pod);
+) -> Result<u64, SyncError> {
     for attempt in 0..5 {
         let mut p = current.clone();
         change(&mut p);
@@ -515,10 +676,10 @@ async fn replace_pod(
                 current = pods
                     .get(pod)
                     .await
-                    .map_err(|e| format!("reading pod {pod}: {}", describe(&e)))?;
+                    .map_err(SyncError::api(format!("reading pod {pod}")))?;
             }
-            Err(e) => return Err(format!("{what}: {}", describe(&e))),
+            Err(e) => return Err(SyncError::api(what)(e)),
         }
     }
-    Err(format!("{what}: conflicts kept happening"))
+    Err(SyncError::Conflicts(what.to_string()))
 }

@@ -1,0 +1,696 @@
+//! CloneSet (apps.kruise.io): its commands, its phase, and its embedded controller.
+
+use std::sync::Arc;
+
+use futures::future::BoxFuture;
+use futures::stream::BoxStream;
+use futures::{FutureExt, StreamExt};
+use k8s_openapi::api::apps::v1::ControllerRevision;
+use k8s_openapi::api::core::v1::{PersistentVolumeClaim, Pod};
+use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
+use k8s_openapi::jiff::Timestamp;
+use kube::ResourceExt;
+use kube::api::{Api, ListParams};
+use serde_json::{Map, Value, json};
+
+use super::images::image_ops;
+use super::{Cx, Embedded, Observed, Phase, Verb, Workload, Written, pods};
+use super::{Driver, kruise_driver};
+use crate::api::cloneset::{CloneSet, CloneSetUpdateStrategyType};
+use crate::cli::rollout::HistoryArgs;
+use crate::cli::{DryRun, OutputFormat};
+use crate::client::Kube;
+use crate::client::kinds::{self, Kind};
+use crate::client::write::{Change, Outcome, apply_locally, guarded};
+use crate::cmd::common::now_rfc3339;
+use crate::controller::cloneset::inplace::{self, RESTARTED_AT};
+use crate::controller::cloneset::plan::{Action, Snapshot};
+use crate::controller::cloneset::preview::{self, Preview};
+use crate::controller::cloneset::reconciler::{self, CloneSetReconciler};
+use crate::controller::cloneset::{defaults, goal, revision};
+use crate::controller::runtime::{Goal, Progress};
+use crate::error::{Error, Result, Target, from_kube};
+use crate::output::table::KubeTable;
+
+pub struct CloneSetWorkload;
+pub static CLONESET: CloneSetWorkload = CloneSetWorkload;
+
+const RESOURCE: &str = "cloneset.apps.kruise.io";
+
+fn api(kube: &Kube) -> Api<CloneSet> {
+    Api::namespaced(kube.client.clone(), &kube.namespace)
+}
+
+fn target<'a>(kube: &'a Kube, name: &'a str) -> Target<'a> {
+    Target {
+        resource: "clonesets.apps.kruise.io",
+        name,
+        namespace: &kube.namespace,
+    }
+}
+
+async fn get(kube: &Kube, name: &str) -> Result<CloneSet> {
+    api(kube)
+        .get(name)
+        .await
+        .map_err(|e| from_kube(e, &kube.server, Some(&target(kube, name))))
+}
+
+fn paused(c: &CloneSet) -> bool {
+    c.spec
+        .update_strategy
+        .as_ref()
+        .and_then(|u| u.paused)
+        .unwrap_or(false)
+}
+
+fn policy(c: &CloneSet) -> CloneSetUpdateStrategyType {
+    c.spec
+        .update_strategy
+        .as_ref()
+        .and_then(|u| u.type_)
+        .unwrap_or(CloneSetUpdateStrategyType::ReCreate)
+}
+
+fn judged(c: &CloneSet) -> Observed {
+    let (line, phase) = goal::status(c);
+    let st = c.status.clone().unwrap_or_default();
+    Observed {
+        line,
+        phase: match phase {
+            goal::Phase::Progressing => Phase::Progressing,
+            goal::Phase::Complete => Phase::Complete,
+            goal::Phase::Paused => Phase::Paused,
+            goal::Phase::Failed => Phase::Failed,
+        },
+        progress: Progress {
+            desired: c.spec.replicas.unwrap_or(1),
+            updated: st.updated_replicas,
+            ready: st.ready_replicas,
+            available: st.available_replicas,
+            total: st.replicas,
+            paused: paused(c),
+        },
+    }
+}
+
+fn changed(obj: &CloneSet, done: String, notes: Vec<String>) -> Result<Written> {
+    Ok(Written::Changed {
+        object: serde_json::to_value(obj).map_err(|e| Error::other(e.to_string()))?,
+        done,
+        notes,
+        drives: true,
+    })
+}
+
+impl Workload for CloneSetWorkload {
+    fn kind(&self) -> Kind {
+        kinds::CLONESET
+    }
+
+    fn verbs(&self) -> &'static [Verb] {
+        &[
+            Verb::Pause,
+            Verb::Resume,
+            Verb::Restart,
+            Verb::Undo,
+            Verb::History,
+            Verb::Status,
+            Verb::Scale,
+            Verb::SetImage,
+        ]
+    }
+
+    fn names<'a>(&'a self, kube: &'a Kube, labels: &'a str) -> BoxFuture<'a, Result<Vec<String>>> {
+        async move {
+            let lp = ListParams::default().labels(labels);
+            api(kube)
+                .list_metadata(&lp)
+                .await
+                .map(|l| l.items.iter().map(|m| m.name_any()).collect())
+                .map_err(|e| from_kube(e, &kube.server, None))
+        }
+        .boxed()
+    }
+
+    fn rollout<'a>(
+        &'a self,
+        cx: &'a Cx<'a>,
+        name: &'a str,
+        verb: Verb,
+    ) -> BoxFuture<'a, Result<Written>> {
+        rollout(cx, name, verb).boxed()
+    }
+
+    fn undo<'a>(
+        &'a self,
+        cx: &'a Cx<'a>,
+        name: &'a str,
+        to_revision: i64,
+    ) -> BoxFuture<'a, Result<Written>> {
+        undo(cx, name, to_revision).boxed()
+    }
+
+    fn history<'a>(
+        &'a self,
+        kube: &'a Kube,
+        name: &'a str,
+        a: &'a HistoryArgs,
+    ) -> BoxFuture<'a, Result<()>> {
+        history(kube, name, a).boxed()
+    }
+
+    fn set_image<'a>(
+        &'a self,
+        cx: &'a Cx<'a>,
+        name: &'a str,
+        pairs: &'a [(String, String)],
+        inplace: bool,
+    ) -> BoxFuture<'a, Result<Written>> {
+        set_image(cx, name, pairs, inplace).boxed()
+    }
+
+    fn scale<'a>(
+        &'a self,
+        cx: &'a Cx<'a>,
+        name: &'a str,
+        replicas: i32,
+        delete_pods: &'a [String],
+    ) -> BoxFuture<'a, Result<Written>> {
+        scale(cx, name, replicas, delete_pods).boxed()
+    }
+
+    fn observe<'a>(
+        &'a self,
+        kube: &'a Kube,
+        name: &'a str,
+        _revision: i64,
+    ) -> BoxFuture<'a, Result<Observed>> {
+        async move { Ok(judged(&get(kube, name).await?)) }.boxed()
+    }
+
+    fn watch(
+        &self,
+        kube: &Kube,
+        name: &str,
+        _revision: i64,
+    ) -> BoxStream<'static, Result<Option<Observed>>> {
+        let name = name.to_string();
+        kube::runtime::watcher::watch_object(api(kube), &name)
+            .filter_map(move |ev| {
+                let name = name.clone();
+                async move {
+                    match ev {
+                        Ok(o) => Some(Ok(o.as_ref().map(judged))),
+                        Err(e) => {
+                            tracing::warn!("watch of cloneset {name} interrupted ({e}); resuming");
+                            None
+                        }
+                    }
+                }
+            })
+            .boxed()
+    }
+
+    fn driver<'a>(&'a self, kube: &'a Kube) -> BoxFuture<'a, Driver> {
+        kruise_driver(kube, reconciler::NAME).boxed()
+    }
+
+    fn embedded(&self) -> Option<Embedded> {
+        Some(Embedded {
+            controller: reconciler::NAME,
+            reconciler: || Box::new(CloneSetReconciler),
+            settled,
+        })
+    }
+}
+
+/// A driving command stops when the CloneSet rests, is paused, or failed.
+fn settled() -> Goal {
+    Box::new(|stores, key| {
+        stores
+            .get::<CloneSet>(key)
+            .is_some_and(|cs| goal::status(&cs).1 != goal::Phase::Progressing)
+    })
+}
+
+async fn rollout(cx: &Cx<'_>, name: &str, verb: Verb) -> Result<Written> {
+    let now = now_rfc3339();
+    let mut how = String::new();
+    let outcome = guarded(
+        &api(cx.kube),
+        None,
+        &target(cx.kube, name),
+        &cx.kube.server,
+        cx.dry_run().into(),
+        &cx.write.field_manager,
+        |c| {
+            Ok(Some(Change::Merge(match verb {
+                Verb::Pause if paused(c) => {
+                    return Err(Error::other(format!("{RESOURCE}/{name} is already paused")));
+                }
+                Verb::Pause => json!({"spec": {"updateStrategy": {"paused": true}}}),
+                Verb::Resume if !paused(c) => {
+                    return Err(Error::other(format!("{RESOURCE}/{name} is not paused")));
+                }
+                Verb::Resume => json!({"spec": {"updateStrategy": {"paused": false}}}),
+                _ => {
+                    if policy(c) == CloneSetUpdateStrategyType::InPlaceOnly {
+                        return Err(Error::other(format!(
+                            "{RESOURCE}/{name} uses updateStrategy InPlaceOnly, which never recreates pods, and an in-place update cannot restart containers without the Kruise daemon; switch to InPlaceIfPossible or ReCreate to restart"
+                        )));
+                    }
+                    how = restart_how(c);
+                    json!({"spec": {"template": {"metadata": {"annotations": {RESTARTED_AT: now}}}}})
+                }
+            })))
+        },
+    )
+    .await?;
+    let obj = outcome.object().clone();
+    if cx.dry_run() == DryRun::Client && verb != Verb::Pause {
+        return preview_of(cx.kube, &obj).await;
+    }
+    let notes = if how.is_empty() { vec![] } else { vec![how] };
+    let mut w = changed(&obj, verb.done().into(), notes)?;
+    if let Written::Changed { drives, .. } = &mut w {
+        *drives = verb != Verb::Pause;
+    }
+    Ok(w)
+}
+
+/// How `restart` restarts every pod, in a sentence.
+fn restart_how(c: &CloneSet) -> String {
+    let us = c.spec.update_strategy.clone().unwrap_or_default();
+    let text = |v: &IntOrString| match v {
+        IntOrString::Int(i) => i.to_string(),
+        IntOrString::String(s) => s.clone(),
+    };
+    let mu = us
+        .max_unavailable
+        .as_ref()
+        .map(text)
+        .unwrap_or_else(|| "20%".into());
+    let partition = us
+        .partition
+        .as_ref()
+        .map(|p| format!(", keeping partition {} pods on the old revision", text(p)))
+        .unwrap_or_default();
+    format!(
+        "restart: the template annotation {RESTARTED_AT} changed, so every pod is recreated (a new pod for each old one; an annotation patched in place would restart no container), at most {mu} unavailable at a time{partition}"
+    )
+}
+
+/// Revisions owned by the CloneSet, oldest first.
+async fn revisions(kube: &Kube, c: &CloneSet) -> Result<Vec<ControllerRevision>> {
+    let api: Api<ControllerRevision> = Api::namespaced(kube.client.clone(), &kube.namespace);
+    let sel = crate::controller::selector::render(&c.spec.selector).unwrap_or_default();
+    let uid = c.metadata.uid.clone().unwrap_or_default();
+    let mut list: Vec<ControllerRevision> = api
+        .list(&ListParams::default().labels(&sel))
+        .await
+        .map_err(|e| from_kube(e, &kube.server, None))?
+        .items
+        .into_iter()
+        .filter(|r| r.owner_references().iter().any(|o| o.uid == uid))
+        .collect();
+    list.sort_by_key(|r| r.revision);
+    Ok(list)
+}
+
+async fn history(kube: &Kube, name: &str, a: &HistoryArgs) -> Result<()> {
+    use crate::output;
+    let c = get(kube, name).await?;
+    let revs = revisions(kube, &c).await?;
+    if a.revision > 0 && !revs.iter().any(|r| r.revision == a.revision) {
+        return Err(Error::other(format!(
+            "unable to find the specified revision {} of cloneset \"{name}\"",
+            a.revision
+        )));
+    }
+    let picked: Vec<&ControllerRevision> = revs
+        .iter()
+        .filter(|r| a.revision == 0 || r.revision == a.revision)
+        .collect();
+    match a.output.output {
+        Some(OutputFormat::Name) => {
+            for r in picked {
+                output::outln(&format!("controllerrevision.apps/{}", r.name_any()))?;
+            }
+            Ok(())
+        }
+        Some(f @ (OutputFormat::Json | OutputFormat::Yaml)) => {
+            output::print_objects(&picked, f.into())
+        }
+        _ if a.revision > 0 => {
+            let t = revision::template_of(picked[0]).unwrap_or_default();
+            output::outln(&format!("{RESOURCE}/{name} with revision #{}", a.revision))?;
+            output::outln("Pod Template:")?;
+            let yaml = serde_saphyr::to_string(&Value::Object(t))
+                .map_err(|e| Error::other(e.to_string()))?;
+            output::out(&yaml.lines().map(|l| format!("  {l}\n")).collect::<String>())
+        }
+        _ => {
+            output::outln(&format!("{RESOURCE}/{name}"))?;
+            let mut t =
+                KubeTable::new(&["REVISION", "NAME", "CHANGE-CAUSE"], !a.output.no_headers).gap(2);
+            for r in revs {
+                let cause = r
+                    .annotations()
+                    .get("kubernetes.io/change-cause")
+                    .cloned()
+                    .unwrap_or_else(|| "<none>".into());
+                t.row([r.revision.to_string(), r.name_any(), cause]);
+            }
+            output::out(&t.render())
+        }
+    }
+}
+
+/// The revision `undo` goes back to: `to_revision`, or the newest one before the current that
+/// differs from it.
+fn undo_target<'r>(
+    name: &str,
+    revs: &'r [ControllerRevision],
+    current_bytes: &[u8],
+    to_revision: i64,
+) -> Result<&'r ControllerRevision> {
+    if to_revision > 0 {
+        return revs.iter().find(|r| r.revision == to_revision).ok_or_else(|| {
+            Error::other(format!(
+                "unable to find the specified revision {to_revision} of cloneset \"{name}\" (see `kubectl kruise rollout history cloneset/{name}`)"
+            ))
+        });
+    }
+    let current = revs
+        .iter()
+        .rfind(|r| revision::stored_payload(r) == current_bytes);
+    let below = current.map(|c| c.revision).unwrap_or(i64::MAX);
+    revs.iter()
+        .rfind(|r| r.revision < below && revision::stored_payload(r) != current_bytes)
+        .ok_or_else(|| Error::other(format!("no rollout history found for cloneset \"{name}\"")))
+}
+
+async fn undo(cx: &Cx<'_>, name: &str, to_revision: i64) -> Result<Written> {
+    let c = get(cx.kube, name).await?;
+    let revs = revisions(cx.kube, &c).await?;
+    let current_bytes = revision::payload(&c.spec.template.0);
+    let target_rev = undo_target(name, &revs, &current_bytes, to_revision)?;
+    let template = revision::template_of(target_rev).ok_or_else(|| {
+        Error::other(format!(
+            "controllerrevision {} holds no pod template",
+            target_rev.name_any()
+        ))
+    })?;
+    let number = target_rev.revision;
+    if revision::payload(&template) == current_bytes {
+        return Ok(Written::Skipped(format!(
+            "{RESOURCE}/{name} skipped rollback (current template already matches revision {number})"
+        )));
+    }
+    // `replace /spec/template`: exactly the revision's template, no merge leftovers.
+    let patch =
+        json!([{"op": "replace", "path": "/spec/template", "value": Value::Object(template)}]);
+    if cx.dry_run() == DryRun::Client {
+        let after = apply_locally(&c, &Change::Json(patch))?;
+        return preview_of(cx.kube, &after).await;
+    }
+    let outcome = guarded(
+        &api(cx.kube),
+        Some(c),
+        &target(cx.kube, name),
+        &cx.kube.server,
+        cx.dry_run().into(),
+        &cx.write.field_manager,
+        |_| Ok(Some(Change::Json(patch.clone()))),
+    )
+    .await?;
+    let obj = match outcome {
+        Outcome::Changed(o) | Outcome::Unchanged(o) => o,
+    };
+    changed(&obj, format!("rolled back to revision {number}"), vec![])
+}
+
+async fn scale(cx: &Cx<'_>, name: &str, replicas: i32, delete_pods: &[String]) -> Result<Written> {
+    let cs = get(cx.kube, name).await?;
+    let uid = cs.metadata.uid.clone().unwrap_or_default();
+    for pod in delete_pods {
+        let p = pods::get(cx.kube, pod).await?;
+        if pods::controller_of(&p).is_none_or(|(_, _, u)| u != uid) {
+            return Err(pods::not_owned(pod, &format!("cloneset \"{name}\""), &p));
+        }
+        if p.metadata.deletion_timestamp.is_some() {
+            return Err(Error::usage(format!(
+                "pod \"{pod}\" is already being deleted; nothing was changed"
+            )));
+        }
+    }
+    let change = |c: &CloneSet| -> Result<Option<Change>> {
+        let mut to_delete: Vec<String> = c
+            .spec
+            .scale_strategy
+            .as_ref()
+            .and_then(|s| s.pods_to_delete.clone())
+            .unwrap_or_default();
+        for p in delete_pods {
+            if !to_delete.contains(p) {
+                to_delete.push(p.clone());
+            }
+        }
+        let mut spec = json!({"replicas": replicas});
+        if !delete_pods.is_empty() {
+            spec["scaleStrategy"] = json!({"podsToDelete": to_delete});
+        }
+        Ok(Some(Change::Merge(json!({"spec": spec}))))
+    };
+    let outcome = guarded(
+        &api(cx.kube),
+        Some(cs),
+        &target(cx.kube, name),
+        &cx.kube.server,
+        cx.dry_run().into(),
+        &cx.write.field_manager,
+        change,
+    )
+    .await?;
+    let obj = outcome.object().clone();
+    if cx.dry_run() == DryRun::Client {
+        return preview_of(cx.kube, &obj).await;
+    }
+    changed(&obj, "scaled".into(), vec![])
+}
+
+/// The template the pods run now (the current revision's), to judge in-place feasibility.
+async fn running_template(kube: &Kube, c: &CloneSet) -> Result<Map<String, Value>> {
+    let current = c.status.as_ref().and_then(|s| s.current_revision.clone());
+    if let Some(cur) = current {
+        let revs = revisions(kube, c).await?;
+        if let Some(t) = revs
+            .iter()
+            .find(|r| r.metadata.name.as_deref() == Some(&cur))
+            .and_then(revision::template_of)
+        {
+            return Ok(t);
+        }
+    }
+    Ok(c.spec.template.0.clone())
+}
+
+fn with_template(c: &CloneSet, t: Map<String, Value>) -> CloneSet {
+    let mut c = c.clone();
+    c.spec.template.0 = t;
+    c
+}
+
+/// `--inplace`: refuse what cannot be done in place, and switch a recreating CloneSet to
+/// InPlaceIfPossible; the note says so.
+async fn inplace_ops(
+    cx: &Cx<'_>,
+    c: &CloneSet,
+    ops: &mut Vec<Value>,
+    init: &[String],
+    what: &str,
+) -> Result<Option<String>> {
+    let policy = c.spec.update_strategy.as_ref().and_then(|u| u.type_);
+    if policy == Some(CloneSetUpdateStrategyType::OnDelete) {
+        return Err(Error::usage(format!(
+            "{what} uses updateStrategy OnDelete: pods change only when someone deletes them, so --inplace cannot apply; nothing was changed"
+        )));
+    }
+    if !init.is_empty() {
+        return Err(Error::usage(format!(
+            "cannot update {what} in place: init container(s) {} cannot be updated in place (only regular containers' images can); nothing was changed",
+            init.join(", ")
+        )));
+    }
+    let after = apply_locally(c, &Change::Json(Value::Array(ops.clone())))?;
+    let from = running_template(cx.kube, c).await?;
+    let from_d = defaults::apply(&with_template(c, from)).spec.template.0;
+    let to_d = defaults::apply(&after).spec.template.0;
+    if let Err(why) = inplace::calculate(&from_d, &to_d) {
+        return Err(Error::usage(format!(
+            "cannot update {what} in place: the pods run a template that differs in more than images: {why}; nothing was changed"
+        )));
+    }
+    if !matches!(policy, None | Some(CloneSetUpdateStrategyType::ReCreate)) {
+        return Ok(None);
+    }
+    ops.push(if c.spec.update_strategy.is_some() {
+        json!({"op": "add", "path": "/spec/updateStrategy/type", "value": "InPlaceIfPossible"})
+    } else {
+        json!({"op": "add", "path": "/spec/updateStrategy", "value": {"type": "InPlaceIfPossible"}})
+    });
+    Ok(Some(
+        "updateStrategy.type set to InPlaceIfPossible so the pods are updated in place".into(),
+    ))
+}
+
+async fn set_image(
+    cx: &Cx<'_>,
+    name: &str,
+    pairs: &[(String, String)],
+    inplace: bool,
+) -> Result<Written> {
+    let c = get(cx.kube, name).await?;
+    let what = format!("cloneset \"{name}\"");
+    let template = Value::Object(c.spec.template.0.clone());
+    let (mut ops, init) = image_ops(&template, "/spec/template", pairs, &what)?;
+    let note = if inplace {
+        inplace_ops(cx, &c, &mut ops, &init, &what).await?
+    } else {
+        None
+    };
+    if cx.dry_run() == DryRun::Client {
+        let after = apply_locally(&c, &Change::Json(Value::Array(ops)))?;
+        return preview_of(cx.kube, &after).await;
+    }
+    let expected_rv = c.metadata.resource_version.clone();
+    let outcome = guarded(
+        &api(cx.kube),
+        Some(c),
+        &target(cx.kube, name),
+        &cx.kube.server,
+        cx.dry_run().into(),
+        &cx.write.field_manager,
+        |cur| {
+            if cur.metadata.resource_version != expected_rv {
+                return Err(Error::Conflict(
+                    format!("cloneset \"{name}\" changed while it was being updated; run the command again"),
+                    1,
+                ));
+            }
+            Ok(Some(Change::Json(Value::Array(ops.clone()))))
+        },
+    )
+    .await?;
+    changed(
+        outcome.object(),
+        "image updated".into(),
+        note.into_iter().collect(),
+    )
+}
+
+/// Pods, revisions and PVCs of the namespace, for a plan.
+async fn snapshot(kube: &Kube, cs: &CloneSet) -> Result<Snapshot> {
+    let ns = &kube.namespace;
+    let sel = crate::controller::selector::render(&cs.spec.selector).unwrap_or_default();
+    let lp = ListParams::default().labels(&sel);
+    let pods: Api<Pod> = Api::namespaced(kube.client.clone(), ns);
+    let revs: Api<ControllerRevision> = Api::namespaced(kube.client.clone(), ns);
+    let pvcs: Api<PersistentVolumeClaim> = Api::namespaced(kube.client.clone(), ns);
+    let (p, r, c) = futures::join!(pods.list(&lp), revs.list(&lp), pvcs.list(&lp));
+    let e = |e| from_kube(e, &kube.server, None);
+    Ok(Snapshot {
+        cloneset: cs.clone(),
+        pods: p.map_err(e)?.items.into_iter().map(Arc::new).collect(),
+        revisions: r.map_err(e)?.items,
+        pvcs: c.map_err(e)?.items,
+        now: Timestamp::now(),
+        seed: 1,
+    })
+}
+
+/// What the reconciler would do with `after` (the CloneSet as the command would leave it).
+async fn preview_of(kube: &Kube, after: &CloneSet) -> Result<Written> {
+    let s = snapshot(kube, after).await?;
+    let pv = preview::preview(&s, 500).map_err(|e| Error::other(e.to_string()))?;
+    Ok(Written::Preview {
+        value: serde_json::to_value(&pv).map_err(|e| Error::other(e.to_string()))?,
+        text: preview_text(&pv),
+    })
+}
+
+fn preview_text(pv: &Preview) -> String {
+    let mut out = format!(
+        "{RESOURCE}/{} plan (dry run): {} batch(es), rests at {} with {} pods, {} at revision {}\n",
+        pv.cloneset,
+        pv.batches.len(),
+        pv.rests_at,
+        pv.replicas,
+        pv.updated,
+        pv.update_revision
+    );
+    for e in &pv.errors {
+        out.push_str(&format!("  error: {e}\n"));
+    }
+    if pv.batches.is_empty() {
+        out.push_str("  nothing to do\n");
+        return out;
+    }
+    let mut t = KubeTable::new(&["BATCH", "ACTION", "POD", "DETAIL"], true).gap(3);
+    for b in &pv.batches {
+        for a in &b.actions {
+            let (verb, detail) = describe(a);
+            t.row([
+                b.batch.to_string(),
+                verb.to_string(),
+                a.pod().to_string(),
+                detail,
+            ]);
+        }
+    }
+    out.push_str(&t.render());
+    out
+}
+
+fn describe(a: &Action) -> (&'static str, String) {
+    match a {
+        Action::Create { revision, pvcs, .. } => (
+            "create",
+            if pvcs.is_empty() {
+                format!("revision {revision}")
+            } else {
+                format!("revision {revision}, pvcs {}", pvcs.join(","))
+            },
+        ),
+        Action::Delete { reason, .. } => ("delete", reason.to_string()),
+        Action::UpdateInPlace { change, to, .. } => (
+            "update-in-place",
+            format!(
+                "{} → {to}",
+                change
+                    .images
+                    .iter()
+                    .map(|(c, i)| format!("{c}={i}"))
+                    .collect::<Vec<_>>()
+                    .join(",")
+            ),
+        ),
+        Action::FinishGrace { .. } => ("update-images", "grace period over".into()),
+        Action::ReownPvc { pvc, .. } => ("hand-pvc", format!("pvc {pvc} goes with the pod")),
+        Action::Mark { reason, marks, .. } => (
+            "mark",
+            format!(
+                "{reason}: {}",
+                marks
+                    .labels
+                    .iter()
+                    .map(|(k, v)| format!("{k}={}", v.as_deref().unwrap_or("-")))
+                    .collect::<Vec<_>>()
+                    .join(",")
+            ),
+        ),
+        Action::Release { .. } => ("release", "no longer matches the selector".into()),
+        Action::DeletePvc { .. } => ("delete-pvc", "no pod uses it".into()),
+    }
+}

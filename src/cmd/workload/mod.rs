@@ -1,0 +1,217 @@
+//! The workload layer: the one place that knows, per kind, how to pause, resume, restart,
+//! undo, read history, set images, scale with `--delete-pod`, judge rest, paused and failed,
+//! and find who drives it. `rollout`, `scale`, `set image` and the drive/watch path go through
+//! a [`Workload`]; adding a kind is one file here (plus its reconciler in `controller/`).
+
+mod cloneset;
+mod deployment;
+mod images;
+mod pods;
+
+use futures::future::BoxFuture;
+use futures::stream::BoxStream;
+use serde_json::Value;
+
+use crate::cli::rollout::HistoryArgs;
+use crate::cli::{DryRun, OutputFormat, WriteArgs};
+use crate::client::Kube;
+use crate::client::kinds::Kind;
+use crate::controller::runtime::{Goal, Progress, Reconciler};
+use crate::error::Result;
+
+use crate::client::detect;
+use crate::controller::lease;
+
+/// What a command asks of a workload.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verb {
+    Pause,
+    Resume,
+    Restart,
+    Undo,
+    History,
+    Status,
+    Scale,
+    SetImage,
+}
+
+impl Verb {
+    /// kubectl's past tense for the written line (`deployment.apps/web paused`).
+    pub fn done(self) -> &'static str {
+        match self {
+            Verb::Pause => "paused",
+            Verb::Resume => "resumed",
+            Verb::Restart => "restarted",
+            Verb::Undo => "rolled back",
+            Verb::Scale => "scaled",
+            Verb::SetImage => "image updated",
+            Verb::History | Verb::Status => "",
+        }
+    }
+}
+
+/// Where a workload stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Phase {
+    Progressing,
+    Complete,
+    /// At rest but not rolled out: paused with pods still to update.
+    Paused,
+    Failed,
+}
+
+/// The status line, the phase and the counts, read from the object.
+#[derive(Debug, Clone)]
+pub struct Observed {
+    pub line: String,
+    pub phase: Phase,
+    pub progress: Progress,
+}
+
+/// What a change did.
+pub enum Written {
+    /// The object as written (or as it would be written), with kubectl's verb.
+    Changed {
+        object: Value,
+        done: String,
+        notes: Vec<String>,
+        /// A controller must now carry the change out (drive or watch).
+        drives: bool,
+    },
+    /// Nothing to write; the line says why (`skipped rollback …`).
+    Skipped(String),
+    /// `--dry-run=client` of a change a controller carries out: what it would do.
+    Preview { value: Value, text: String },
+}
+
+/// A command's context for a change: where, how to write, what to print.
+pub struct Cx<'a> {
+    pub kube: &'a Kube,
+    pub write: &'a WriteArgs,
+    pub output: Option<OutputFormat>,
+}
+
+impl Cx<'_> {
+    pub fn dry_run(&self) -> DryRun {
+        self.write.dry_run
+    }
+}
+
+/// The embedded controller that carries a kind's changes out.
+pub struct Embedded {
+    /// The reconciler's name (its Lease: `kruise-embedded-<name>`).
+    pub controller: &'static str,
+    pub reconciler: fn() -> Box<dyn Reconciler>,
+    /// When a driving command stops: the object rests, is paused, or failed.
+    pub settled: fn() -> Goal,
+}
+
+/// A kind as the commands see it.
+pub trait Workload: Sync {
+    fn kind(&self) -> Kind;
+    fn verbs(&self) -> &'static [Verb];
+    /// Names of the objects matching a label selector (one LIST of metadata).
+    fn names<'a>(&'a self, kube: &'a Kube, labels: &'a str) -> BoxFuture<'a, Result<Vec<String>>>;
+    /// Pause, resume or restart.
+    fn rollout<'a>(
+        &'a self,
+        cx: &'a Cx<'a>,
+        name: &'a str,
+        verb: Verb,
+    ) -> BoxFuture<'a, Result<Written>>;
+    /// Back to `to_revision` (0: the previous one).
+    fn undo<'a>(
+        &'a self,
+        cx: &'a Cx<'a>,
+        name: &'a str,
+        to_revision: i64,
+    ) -> BoxFuture<'a, Result<Written>>;
+    /// Print the revisions (the command's output).
+    fn history<'a>(
+        &'a self,
+        kube: &'a Kube,
+        name: &'a str,
+        a: &'a HistoryArgs,
+    ) -> BoxFuture<'a, Result<()>>;
+    fn set_image<'a>(
+        &'a self,
+        cx: &'a Cx<'a>,
+        name: &'a str,
+        pairs: &'a [(String, String)],
+        inplace: bool,
+    ) -> BoxFuture<'a, Result<Written>>;
+    fn scale<'a>(
+        &'a self,
+        cx: &'a Cx<'a>,
+        name: &'a str,
+        replicas: i32,
+        delete_pods: &'a [String],
+    ) -> BoxFuture<'a, Result<Written>>;
+    /// Read the object once and judge it (`revision`: the one `rollout status` waits for).
+    fn observe<'a>(
+        &'a self,
+        kube: &'a Kube,
+        name: &'a str,
+        revision: i64,
+    ) -> BoxFuture<'a, Result<Observed>>;
+    /// Every change of the object, judged; `None` when it is deleted.
+    fn watch(
+        &self,
+        kube: &Kube,
+        name: &str,
+        revision: i64,
+    ) -> BoxStream<'static, Result<Option<Observed>>>;
+    /// Who carries its changes out in this namespace.
+    fn driver<'a>(&'a self, kube: &'a Kube) -> BoxFuture<'a, Driver>;
+    /// The embedded controller that can drive it, if any.
+    fn embedded(&self) -> Option<Embedded>;
+}
+
+/// Who reconciles a kind in this namespace.
+pub enum Driver {
+    /// An operator (OpenKruise's manager), described.
+    Operator(String),
+    /// Kubernetes' own controller (kube-controller-manager): said only when watching.
+    Builtin(String),
+    /// Another process's embedded controller, by its Lease.
+    Embedded(lease::Holder, &'static str),
+    Nobody,
+}
+
+/// The OpenKruise manager if it is live, else the embedded controller holding `controller`'s
+/// Lease in the namespace, else nobody.
+pub async fn kruise_driver(kube: &Kube, controller: &'static str) -> Driver {
+    let op = detect::operator(kube, &detect::openkruise()).await;
+    if op.live {
+        return Driver::Operator(format!(
+            "the OpenKruise manager in namespace {:?}",
+            op.namespace
+        ));
+    }
+    match lease::holder(&kube.client, &kube.namespace, controller).await {
+        Ok(Some(h)) if h.identity != lease::identity() => Driver::Embedded(h, controller),
+        _ => Driver::Nobody,
+    }
+}
+
+/// Every kind the commands know.
+pub fn all() -> [&'static dyn Workload; 2] {
+    [&deployment::DEPLOYMENT, &cloneset::CLONESET]
+}
+
+/// The kinds that take `verb`.
+pub fn supporting(verb: Verb) -> Vec<Kind> {
+    all()
+        .iter()
+        .filter(|w| w.verbs().contains(&verb))
+        .map(|w| w.kind())
+        .collect()
+}
+
+/// The workload for `kind` (checked before: `supporting`).
+pub fn of(kind: Kind) -> &'static dyn Workload {
+    all()
+        .into_iter()
+        .find(|w| w.kind() == kind)
+        .expect("kinds are checked against `supporting` before any request")
+}

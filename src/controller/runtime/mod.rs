@@ -1,0 +1,163 @@
+//! The embedded controllers' runtime, shared by every kind: one watch per resource type
+//! (`watches`), a queue of keys per reconciler with requeue times, expectations by object
+//! reference (`expect`), the Leases of every controller renewed together (`leases`), the
+//! status-coalescing policy, Events (`controller::events`), and a clean stop: the pass in
+//! flight finishes, the Leases are released. Nothing here names a kind: a kind is a
+//! [`Reconciler`].
+
+mod expect;
+mod leases;
+mod run;
+mod watches;
+
+use std::time::Duration;
+
+use futures::future::BoxFuture;
+use kube::Client;
+
+pub use expect::Expect;
+pub use run::run;
+pub use watches::{Stores, Watched, Watches, resource_version};
+
+use crate::controller::events::Recorder;
+use crate::controller::lease::Holder;
+
+/// Where the controller acts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Scope {
+    Namespace(String),
+    All,
+}
+
+/// An object of a reconciler's kind, by namespace and name.
+pub type Key = (String, String);
+
+/// A key of one reconciler (by its index in the runtime).
+pub(crate) type WorkKey = (usize, Key);
+
+/// A kind's controller: what it watches, how a change maps to its keys, and one pass.
+pub trait Reconciler: Send + Sync {
+    /// Short name: `controller run --controllers`, the Lease, messages.
+    fn name(&self) -> &'static str;
+    /// The source component of its Events, as upstream's controller names itself
+    /// (`<kind>-controller`).
+    fn event_source(&self) -> &'static str;
+    /// Registers its own kind (`Watches::primary`) and what else it reads, with how a change
+    /// maps to its keys (`Watches::secondary`).
+    fn watches(&self, w: &mut Watches);
+    /// The keys of every object of its kind in the caches (a full pass after a sync).
+    fn keys(&self, stores: &Stores) -> Vec<Key>;
+    /// One pass for `key`: snapshot from the stores, pure plan, apply. `None` when the object
+    /// is gone.
+    fn reconcile<'a>(&'a self, cx: &'a Context, key: &'a Key) -> BoxFuture<'a, Option<Pass>>;
+    /// Whether the object rests where its spec asks (`controller run --exit-when-done`).
+    fn at_goal(&self, stores: &Stores, key: &Key) -> bool;
+    /// How often, at most, a status that is not urgent is written while pods move.
+    fn status_every(&self) -> Duration {
+        Duration::from_secs(1)
+    }
+}
+
+/// What a pass gets from the runtime.
+pub struct Context {
+    pub client: Client,
+    pub stores: Stores,
+    pub recorder: Recorder,
+}
+
+/// What a pass did, and what it leaves for the runtime.
+pub struct Pass {
+    pub report: Report,
+    /// Writes the next pass must see first.
+    pub expect: Vec<Expect>,
+    /// Retry after a second (a write failed; the cluster may say otherwise next time).
+    pub retry: bool,
+    pub requeue_after: Option<Duration>,
+    /// A status to write, subject to the coalescing policy.
+    pub status: Option<StatusWrite>,
+}
+
+/// A status write the reconciler computed. Urgent ones (a new generation observed, the
+/// resting state) go out at once; others at most every `Reconciler::status_every`.
+pub struct StatusWrite {
+    pub urgent: bool,
+    pub write: BoxFuture<'static, Result<Expect, String>>,
+}
+
+/// What a pass did, for the summary line or the progress bars.
+#[derive(Debug, Clone, Default)]
+pub struct Report {
+    /// The reconciler's name.
+    pub controller: &'static str,
+    pub key: Key,
+    pub progress: Progress,
+    pub created: usize,
+    pub deleted: usize,
+    pub updated: usize,
+    pub errors: Vec<String>,
+    /// Errors of the plan itself (the object is refused): retrying will not help.
+    pub plan_errors: Vec<String>,
+    /// Pods of the new revision that cannot start (image pull failures, crash loops).
+    pub stuck: Vec<Stuck>,
+    /// Pods the object still waits for (not updated, or not available), a few names and a
+    /// count of the rest: what a timeout names.
+    pub waiting: Vec<String>,
+}
+
+/// The counts a workload's status reports, as the pass left them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Progress {
+    pub desired: i32,
+    pub updated: i32,
+    pub ready: i32,
+    pub available: i32,
+    pub total: i32,
+    pub paused: bool,
+}
+
+/// A pod of the new revision that cannot start.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Stuck {
+    pub pod: String,
+    pub container: String,
+    pub reason: String,
+    pub message: String,
+}
+
+/// Something a person should read once (standby, takeover, lost lease).
+#[derive(Debug, Clone)]
+pub enum Notice {
+    Standby {
+        controller: &'static str,
+        namespace: String,
+        holder: Holder,
+    },
+    Acquired {
+        controller: &'static str,
+        namespace: String,
+    },
+    Lost {
+        controller: &'static str,
+        namespace: String,
+    },
+}
+
+/// When a driving command may stop: true for the key (with `only`) or for every key.
+pub type Goal = Box<dyn Fn(&Stores, &Key) -> bool + Send>;
+
+pub struct Options {
+    pub scope: Scope,
+    /// Only this object (a command driving its own object): its kind's watch is by name.
+    pub only: Option<Key>,
+    pub identity: String,
+    /// Stop when this holds for `only` (or, without `only`, for every object in scope).
+    pub until: Option<Until>,
+}
+
+/// When `run` ends by itself.
+pub enum Until {
+    /// The caller's test (a driving command: rested, paused or failed).
+    Goal(Goal),
+    /// Every object of every reconciler is at its goal (`--exit-when-done`).
+    AllAtGoal,
+}

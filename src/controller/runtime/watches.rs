@@ -1,0 +1,298 @@
+//! One watch per resource type per process, shared by every reconciler: each reconciler
+//! registers the types it reads and how a change of such an object maps to the keys it must
+//! reconcile; the runtime opens one watch per type, however many reconcilers read it.
+
+use std::any::{Any, TypeId};
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use futures::stream::BoxStream;
+use futures::{Stream, StreamExt};
+use kube::api::Api;
+use kube::runtime::WatchStreamExt;
+use kube::runtime::reflector::{self, ObjectRef, Store};
+use kube::runtime::watcher::{self, Event};
+use kube::{Client, Resource};
+use serde::de::DeserializeOwned;
+
+use super::{Key, Scope};
+
+/// What a watched type must be to be cached and shared.
+pub trait Watched:
+    Resource<DynamicType = (), Scope = k8s_openapi::NamespaceResourceScope>
+    + Clone
+    + DeserializeOwned
+    + std::fmt::Debug
+    + Send
+    + Sync
+    + 'static
+{
+}
+
+impl<K> Watched for K where
+    K: Resource<DynamicType = (), Scope = k8s_openapi::NamespaceResourceScope>
+        + Clone
+        + DeserializeOwned
+        + std::fmt::Debug
+        + Send
+        + Sync
+        + 'static
+{
+}
+
+/// How a change of an object maps to keys of one reconciler.
+type Mapper = Box<dyn Fn(&dyn Any, &Stores) -> Vec<Key> + Send + Sync>;
+
+/// What the watches tell the loop.
+pub(super) enum Trigger {
+    /// An object of this type changed (or went).
+    Changed(TypeId, Arc<dyn Any + Send + Sync>),
+    /// A watch finished its initial list (again, after a re-list).
+    Synced(TypeId),
+}
+
+/// The shared caches, by type. Reconcilers read them to build their snapshots.
+#[derive(Default, Clone)]
+pub struct Stores {
+    typed: HashMap<TypeId, Arc<dyn Any + Send + Sync>>,
+    meta: HashMap<TypeId, Arc<dyn MetaStore>>,
+}
+
+/// The identity of a cached object, for expectations.
+pub(super) struct Seen {
+    pub uid: Option<String>,
+    pub resource_version: u64,
+    pub deleting: bool,
+}
+
+pub(super) trait MetaStore: Send + Sync {
+    fn seen(&self, namespace: &str, name: &str) -> Option<Seen>;
+}
+
+impl<K: Watched> MetaStore for Store<K> {
+    fn seen(&self, namespace: &str, name: &str) -> Option<Seen> {
+        self.get(&ObjectRef::new(name).within(namespace))
+            .map(|o| Seen {
+                uid: o.meta().uid.clone(),
+                resource_version: resource_version(o.meta()),
+                deleting: o.meta().deletion_timestamp.is_some(),
+            })
+    }
+}
+
+pub fn resource_version(meta: &k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta) -> u64 {
+    meta.resource_version
+        .as_deref()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0)
+}
+
+impl Stores {
+    /// The cache of `K`; `None` when no reconciler registered it.
+    pub fn store<K: Watched>(&self) -> Option<&Store<K>> {
+        self.typed.get(&TypeId::of::<K>())?.downcast_ref()
+    }
+
+    pub fn get<K: Watched>(&self, key: &Key) -> Option<Arc<K>> {
+        self.store::<K>()?
+            .get(&ObjectRef::new(&key.1).within(&key.0))
+    }
+
+    /// Every cached `K` in `namespace` for which `keep` holds.
+    pub fn list<K: Watched>(&self, namespace: &str, keep: impl Fn(&K) -> bool) -> Vec<Arc<K>> {
+        self.store::<K>()
+            .map(|s| {
+                s.state()
+                    .into_iter()
+                    .filter(|o| o.meta().namespace.as_deref() == Some(namespace) && keep(o))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// Every cached `K` in scope.
+    pub fn all<K: Watched>(&self) -> Vec<Arc<K>> {
+        self.store::<K>().map(|s| s.state()).unwrap_or_default()
+    }
+
+    pub(super) fn seen(&self, type_id: TypeId, namespace: &str, name: &str) -> Option<Seen> {
+        self.meta.get(&type_id)?.seen(namespace, name)
+    }
+}
+
+/// A type's watch, before it is opened: every registration of the type shares it.
+struct Pending {
+    /// The name every registration restricted it to; `None` as soon as one did not.
+    only_name: Option<Option<String>>,
+    open: Box<dyn FnOnce(Option<String>) -> BoxStream<'static, Trigger> + Send>,
+}
+
+/// The registry reconcilers fill before the runtime starts.
+pub struct Watches {
+    client: Client,
+    scope: Scope,
+    only_name: Option<String>,
+    current: usize,
+    pending: Vec<(TypeId, Pending)>,
+    mappers: HashMap<TypeId, Vec<(usize, Mapper)>>,
+    stores: Stores,
+}
+
+impl Watches {
+    pub(super) fn new(client: Client, scope: Scope, only_name: Option<String>) -> Watches {
+        Watches {
+            client,
+            scope,
+            only_name,
+            current: 0,
+            pending: Vec::new(),
+            mappers: HashMap::new(),
+            stores: Stores::default(),
+        }
+    }
+
+    pub(super) fn for_reconciler(&mut self, index: usize) -> &mut Self {
+        self.current = index;
+        self
+    }
+
+    /// The reconciler's own kind: a change maps to the object's own key. A command driving one
+    /// object watches only that name.
+    pub fn primary<K: Watched>(&mut self) {
+        let name = self.only_name.clone();
+        self.register::<K>(name, |o: &K, _| {
+            o.meta()
+                .namespace
+                .clone()
+                .map(|ns| vec![(ns, o.meta().name.clone().unwrap_or_default())])
+                .unwrap_or_default()
+        });
+    }
+
+    /// A type the reconciler reads; `map` names the keys a change of such an object concerns
+    /// (its owner, or whatever refers to it, read from the stores).
+    pub fn secondary<K: Watched>(
+        &mut self,
+        map: impl Fn(&K, &Stores) -> Vec<Key> + Send + Sync + 'static,
+    ) {
+        self.register::<K>(None, map);
+    }
+
+    fn register<K: Watched>(
+        &mut self,
+        only_name: Option<String>,
+        map: impl Fn(&K, &Stores) -> Vec<Key> + Send + Sync + 'static,
+    ) {
+        let id = TypeId::of::<K>();
+        let mapper: Mapper = Box::new(move |o, stores| {
+            o.downcast_ref::<K>()
+                .map(|o| map(o, stores))
+                .unwrap_or_default()
+        });
+        self.mappers
+            .entry(id)
+            .or_default()
+            .push((self.current, mapper));
+        if let Some((_, p)) = self.pending.iter_mut().find(|(t, _)| *t == id) {
+            if p.only_name.as_ref().is_some_and(|n| *n != only_name) {
+                p.only_name = Some(None);
+            }
+            return;
+        }
+        let (reader, writer) = reflector::store::<K>();
+        self.stores.typed.insert(id, Arc::new(reader.clone()));
+        self.stores.meta.insert(id, Arc::new(reader));
+        let api = api::<K>(&self.client, &self.scope);
+        let open = Box::new(move |name: Option<String>| open_watch(api, writer, name).boxed());
+        self.pending.push((
+            id,
+            Pending {
+                only_name: Some(only_name),
+                open,
+            },
+        ));
+    }
+
+    /// Open every watch: the stores, the mappers and the merged stream of triggers.
+    pub(super) fn open(self) -> (Stores, Mappers, BoxStream<'static, Trigger>) {
+        let streams: Vec<_> = self
+            .pending
+            .into_iter()
+            .map(|(_, p)| (p.open)(p.only_name.flatten()))
+            .collect();
+        let count = streams.len();
+        (
+            self.stores,
+            Mappers {
+                by_type: self.mappers,
+                watches: count,
+            },
+            futures::stream::select_all(streams).boxed(),
+        )
+    }
+}
+
+/// Who to wake for a change.
+pub(super) struct Mappers {
+    by_type: HashMap<TypeId, Vec<(usize, Mapper)>>,
+    /// How many watches there are (all must sync before the first pass).
+    pub watches: usize,
+}
+
+impl Mappers {
+    pub fn keys(
+        &self,
+        type_id: TypeId,
+        obj: &(dyn Any + Send + Sync),
+        stores: &Stores,
+    ) -> Vec<(usize, Key)> {
+        self.by_type
+            .get(&type_id)
+            .into_iter()
+            .flatten()
+            .flat_map(|(i, m)| m(obj, stores).into_iter().map(move |k| (*i, k)))
+            .collect()
+    }
+}
+
+fn api<K: Watched>(client: &Client, scope: &Scope) -> Api<K> {
+    match scope {
+        Scope::Namespace(ns) => Api::namespaced(client.clone(), ns),
+        Scope::All => Api::all(client.clone()),
+    }
+}
+
+/// Nothing a reconciler reads: managed fields are most of a small object's bytes and no plan
+/// looks at them (a PUT without them keeps the server's).
+fn slim<K: Resource>(o: &mut K) {
+    o.meta_mut().managed_fields = None;
+}
+
+fn open_watch<K: Watched>(
+    api: Api<K>,
+    writer: reflector::store::Writer<K>,
+    only_name: Option<String>,
+) -> impl Stream<Item = Trigger> + Send {
+    let mut cfg = watcher::Config::default();
+    if let Some(name) = &only_name {
+        cfg = cfg.fields(&format!("metadata.name={name}"));
+    }
+    let id = TypeId::of::<K>();
+    let events = watcher::watcher(api, cfg)
+        .default_backoff()
+        .modify(slim::<K>);
+    reflector::reflector(writer, events).filter_map(move |ev| async move {
+        match ev {
+            Ok(Event::Apply(o)) | Ok(Event::Delete(o)) => Some(Trigger::Changed(
+                id,
+                Arc::new(o) as Arc<dyn Any + Send + Sync>,
+            )),
+            Ok(Event::InitDone) => Some(Trigger::Synced(id)),
+            Ok(_) => None,
+            Err(e) => {
+                tracing::warn!("watch error (retrying): {e}");
+                None
+            }
+        }
+    })
+}
