@@ -16,15 +16,49 @@ use std::time::{Duration, Instant};
 use crate::cluster::{self, State};
 use crate::{Result, fail, pki};
 
-pub fn run(root: &Path, what: &[&str]) -> Result<()> {
+pub fn run(root: &Path, args: &[&str]) -> Result<()> {
+    let (what, sizes) = parse(args)?;
     let all = what.is_empty();
     if all || what.contains(&"cli") {
         cli(root)?;
     }
     if all || what.contains(&"cloneset") {
-        cloneset(root)?;
+        cloneset(root, &sizes)?;
     }
     Ok(())
+}
+
+/// `[cli|cloneset …] [--pods N[,N…]]`: the benchmarks to run and the CloneSet sizes.
+fn parse<'a>(args: &[&'a str]) -> Result<(Vec<&'a str>, Vec<usize>)> {
+    let mut what = Vec::new();
+    let mut sizes = vec![100, 500];
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        let value = match a.strip_prefix("--pods") {
+            Some("") => it.next().copied(),
+            Some(v) => v.strip_prefix('='),
+            None => {
+                if !["cli", "cloneset"].contains(a) {
+                    return Err(fail(format!(
+                        "unknown benchmark {a:?}: use cli, cloneset, --pods N[,N…]"
+                    )));
+                }
+                what.push(*a);
+                continue;
+            }
+        };
+        let value = value.ok_or_else(|| fail("--pods needs a number of pods, e.g. --pods 5000"))?;
+        sizes = value
+            .split(',')
+            .map(|n| n.trim().parse::<usize>().ok().filter(|n| *n > 0))
+            .collect::<Option<Vec<_>>>()
+            .ok_or_else(|| {
+                fail(format!(
+                    "--pods {value:?}: give pod counts like 500 or 100,5000"
+                ))
+            })?;
+    }
+    Ok((what, sizes))
 }
 
 /// Runs `cmd` once; returns (wall time, peak RSS in KiB, exit status code).
@@ -249,7 +283,7 @@ fn requests_as(state: &State, user: &str) -> Result<Vec<String>> {
 
 /// `controller run` as its own process (so its RSS and its requests are its own), under a
 /// unique impersonated user.
-fn cloneset(root: &Path) -> Result<()> {
+fn cloneset(root: &Path, sizes: &[usize]) -> Result<()> {
     let bin = release_binary(root)?;
     let dir = root.join("target/cluster");
     let (state, started) = match cluster::up(root, &dir)? {
@@ -268,10 +302,13 @@ fn cloneset(root: &Path) -> Result<()> {
         }
         println!("== cloneset: embedded controller (release build), requests from the audit log");
         println!(
-            "{:<28} {:>9} {:>9} {:>12} {:>10}",
-            "scenario", "wall", "requests", "per pod", "peak RSS"
+            "{:<28} {:>9} {:>9} {:>12} {:>10} {:>8}",
+            "scenario", "wall", "requests", "per pod", "peak RSS", "events"
         );
-        for n in [100usize, 500] {
+        println!(
+            "    (requests and per pod: every write and read but Events; events: Event writes)"
+        );
+        for &n in sizes {
             let tag = pki::random_hex(4)?;
             let ns = format!("bench-{n}-{tag}");
             let user = format!("bench-ctl-{tag}");
@@ -343,19 +380,20 @@ fn cloneset(root: &Path) -> Result<()> {
                 })?;
                 let wall = t0.elapsed();
                 std::thread::sleep(Duration::from_secs(1)); // the last status write lands in the log
-                let reqs: Vec<String> = requests_as(&state, &user)?
+                let (events, reqs): (Vec<String>, Vec<String>) = requests_as(&state, &user)?
                     .into_iter()
                     .skip(before)
                     .filter(|r| !r.starts_with("watch "))
-                    .collect();
+                    .partition(|r| r.contains("/events"));
                 let rss = peak_rss_kib(pid);
                 println!(
-                    "{:<28} {:>8.2}s {:>9} {:>12.2} {:>7.1} MB",
+                    "{:<28} {:>8.2}s {:>9} {:>12.2} {:>7.1} MB {:>8}",
                     what.replace('N', &n.to_string()),
                     wall.as_secs_f64(),
                     reqs.len(),
                     reqs.len() as f64 / n as f64,
-                    rss as f64 / 1024.0
+                    rss as f64 / 1024.0,
+                    events.len()
                 );
                 let mut kinds: BTreeMap<String, usize> = BTreeMap::new();
                 for r in &reqs {
@@ -371,6 +409,10 @@ fn cloneset(root: &Path) -> Result<()> {
                         _ => path.to_string(),
                     };
                     *kinds.entry(format!("{verb} {res}")).or_default() += 1;
+                }
+                for r in &events {
+                    let verb = r.split(' ').next().unwrap_or_default();
+                    *kinds.entry(format!("{verb} events")).or_default() += 1;
                 }
                 let detail: Vec<String> = kinds.iter().map(|(k, v)| format!("{k}: {v}")).collect();
                 println!("    {}", detail.join(", "));
