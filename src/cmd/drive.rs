@@ -145,7 +145,15 @@ pub enum Outcome {
     Stderr,
 }
 
-/// Watch the object until it rests (0), fails (4) or the timeout passes (3).
+/// How often a watched change looks for a pod that cannot start.
+const STUCK_EVERY: Duration = Duration::from_secs(5);
+
+/// Without any change of the object or its pods for this long, a driven release has stalled
+/// (exit 4), as a Deployment's default `progressDeadlineSeconds` would say.
+const STALL: Duration = Duration::from_secs(600);
+
+/// Watch the object until it rests (0), fails (4) or the timeout passes (3). After a change
+/// (`Outcome::Stderr`), a pod of the new revision that cannot start ends it too (4).
 pub async fn watch(kube: &Kube, w: &dyn Workload, name: &str, wait: Wait) -> Result<()> {
     let first = w.observe(kube, name, wait.revision).await?;
     let mut ui = Ui::new(&first.progress, wait.outcome);
@@ -155,19 +163,29 @@ pub async fn watch(kube: &Kube, w: &dyn Workload, name: &str, wait: Wait) -> Res
     }
     let mut stream = w.watch(kube, name, wait.revision);
     let what = format!("{} \"{name}\"", w.kind().singular());
+    let check_stuck = wait.outcome == Outcome::Stderr;
+    let mut tick = tokio::time::interval(STUCK_EVERY);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let fut = async {
-        while let Some(ev) = stream.next().await {
-            match ev? {
-                Some(o) if wait.done(o.phase) => return Ok(o),
-                Some(o) => ui.show(&o)?,
-                None => {
-                    return Err(Error::other(format!(
-                        "{what} was deleted while waiting for it"
-                    )));
+        loop {
+            tokio::select! {
+                ev = stream.next() => match ev.transpose()? {
+                    Some(Some(o)) if wait.done(o.phase) => return Ok(o),
+                    Some(Some(o)) => ui.show(&o)?,
+                    Some(None) => {
+                        return Err(Error::other(format!(
+                            "{what} was deleted while waiting for it"
+                        )));
+                    }
+                    None => return Err(Error::other("the watch ended unexpectedly")),
+                },
+                _ = tick.tick(), if check_stuck => {
+                    if let Some(p) = w.stuck(kube, name).await? {
+                        return Err(stuck_error(&what, &kube.namespace, w, name, &p));
+                    }
                 }
             }
         }
-        Err(Error::other("the watch ended unexpectedly"))
     };
     let result = with_timeout(fut, wait.timeout, &what).await;
     match result {
@@ -177,6 +195,23 @@ pub async fn watch(kube: &Kube, w: &dyn Workload, name: &str, wait: Wait) -> Res
             Err(e)
         }
     }
+}
+
+/// Exit 4 for a pod that cannot start, with the way back.
+fn stuck_error(what: &str, ns: &str, w: &dyn Workload, name: &str, p: &Stuck) -> Error {
+    let undo = format!(
+        "kubectl kruise rollout undo {}/{name} -n {ns}",
+        w.kind().singular()
+    );
+    let detail = if p.message.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", p.message)
+    };
+    Error::Failed(format!(
+        "{what} cannot progress: pod {} container {} is {}{detail}; fix the image or roll back with `{undo}`",
+        p.pod, p.container, p.reason
+    ))
 }
 
 async fn with_timeout<T>(
@@ -215,6 +250,8 @@ struct Seen {
     signal: Option<u8>,
     /// Pods the last pass still waited for (not updated or not available), for a timeout.
     waiting: Vec<String>,
+    /// Nothing changed for `STALL`.
+    stalled: bool,
 }
 
 /// Run the kind's embedded reconciler for this object until it rests.
@@ -242,14 +279,32 @@ async fn run_embedded(kube: &Kube, w: &dyn Workload, name: &str, timeout: Durati
     let signalled = Cell::new(None);
     // A new pod that cannot start ends the wait (exit 4) instead of waiting forever.
     let stuck_seen = tokio::sync::Notify::new();
+    // A release in which nothing moves for `STALL` ends too (exit 4).
+    let moved = Cell::new(std::time::Instant::now());
+    let last_progress = RefCell::new(first.progress.clone());
+    let stalled = Cell::new(false);
+    let stall = async {
+        loop {
+            tokio::time::sleep(Duration::from_secs(5)).await;
+            if moved.get().elapsed() >= STALL {
+                stalled.set(true);
+                return;
+            }
+        }
+    };
     let stop = async {
         tokio::select! {
             s = stop_signal() => signalled.set(Some(s)),
             _ = stuck_seen.notified() => {}
+            _ = stall => {}
         }
     };
     let on_report = |r: &Report| {
         ui.borrow_mut().report(r);
+        if r.created + r.deleted + r.updated > 0 || *last_progress.borrow() != r.progress {
+            moved.set(std::time::Instant::now());
+            *last_progress.borrow_mut() = r.progress.clone();
+        }
         let mut s = seen.borrow_mut();
         if let Some(e) = r.plan_errors.first() {
             s.failure.get_or_insert(e.clone());
@@ -275,6 +330,7 @@ async fn run_embedded(kube: &Kube, w: &dyn Workload, name: &str, timeout: Durati
     let ui = ui.into_inner();
     let mut seen = seen.into_inner();
     seen.signal = signalled.get();
+    seen.stalled = stalled.get();
     match result {
         Ok(()) => {}
         Err(Error::Timeout(m)) if !seen.waiting.is_empty() => {
@@ -299,23 +355,23 @@ async fn run_embedded(kube: &Kube, w: &dyn Workload, name: &str, timeout: Durati
 
 /// Why a driven object did not rest: a stuck pod (4), a refused spec (4), a signal (130/143).
 fn unfinished(what: &str, ns: &str, w: &dyn Workload, name: &str, line: &str, seen: Seen) -> Error {
-    let undo = format!(
-        "kubectl kruise rollout undo {}/{name} -n {ns}",
-        w.kind().singular()
-    );
-    if let Some(p) = seen.stuck {
-        let detail = if p.message.is_empty() {
-            String::new()
-        } else {
-            format!(" ({})", p.message)
-        };
-        return Error::Failed(format!(
-            "{what} cannot progress: pod {} container {} is {}{detail}; fix the image or roll back with `{undo}`",
-            p.pod, p.container, p.reason
-        ));
+    if let Some(p) = &seen.stuck {
+        return stuck_error(what, ns, w, name, p);
     }
     if let Some(f) = seen.failure {
         return Error::Failed(format!("{what}: {f}"));
+    }
+    if seen.stalled {
+        return Error::Failed(format!(
+            "{what} made no progress in {}: {line}; still waiting for pod(s) {}; look at them with `kubectl get pods -n {ns}`, or roll back with `kubectl kruise rollout undo {}/{name} -n {ns}`",
+            humanize(STALL),
+            if seen.waiting.is_empty() {
+                "-".to_string()
+            } else {
+                seen.waiting.join(", ")
+            },
+            w.kind().singular()
+        ));
     }
     let msg = format!(
         "stopped before {what} finished: {line}; continue with `kubectl kruise controller run -n {ns}`"

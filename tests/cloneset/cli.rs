@@ -408,6 +408,46 @@ async fn a_failing_image_ends_the_wait_with_exit_4_naming_the_pod() {
     );
 }
 
+/// When another controller drives the CloneSet, `-w` watches; a new pod that cannot start
+/// ends that wait too (exit 4, naming the pod), without `--timeout`.
+#[tokio::test]
+async fn watching_a_change_another_controller_drives_ends_on_a_stuck_pod() {
+    crds().await;
+    let client = client_as("cloneset-cli-stuck-w").await;
+    let ns = TestNs::new(&client, "cs-cli-stuck-w").await;
+    let n = ns.name.as_str();
+    let sets: Api<CloneSet> = ns.api();
+    let spec = json!({"replicas": 2, "updateStrategy": {"type": "InPlaceIfPossible", "maxUnavailable": 1}});
+    sets.create(&PostParams::default(), &cs(n, "stuckw", spec))
+        .await
+        .unwrap();
+    let controller = spawn_controller(n, None);
+    super::support::wait_for(&sets, "stuckw", super::T, "2 available", |c| all_at(c, 2)).await;
+    let child = spawn(&[
+        "-n",
+        n,
+        "set",
+        "image",
+        "cloneset/stuckw",
+        "main=busybox:failed",
+        "-w",
+    ]);
+    let out = tokio::time::timeout(std::time::Duration::from_secs(90), child.wait_with_output())
+        .await
+        .expect("the watch ends by itself, without --timeout")
+        .unwrap();
+    stop(controller).await;
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(4), "{err}");
+    assert!(
+        err.contains("is reconciled by the embedded controller of")
+            && err.contains("stuckw-")
+            && err.contains("ErrImagePull")
+            && err.contains("rollout undo cloneset/stuckw"),
+        "says who drives, names the pod, the reason and the way back: {err}"
+    );
+}
+
 /// Paused is not rolled out: `rollout status --watch=false` on a CloneSet paused with updates
 /// pending exits 5 (stdout empty), watching waits for a resume (here: until --timeout, exit 3)
 /// unless `--until-paused` (exit 0); a change driven on a paused CloneSet still returns.

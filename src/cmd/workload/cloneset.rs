@@ -28,7 +28,8 @@ use crate::controller::cloneset::plan::{Action, Snapshot};
 use crate::controller::cloneset::preview::{self, Preview};
 use crate::controller::cloneset::reconciler::{self, CloneSetReconciler};
 use crate::controller::cloneset::{defaults, goal, revision};
-use crate::controller::runtime::{Goal, Progress};
+use crate::controller::pod;
+use crate::controller::runtime::{Goal, Progress, Stuck};
 use crate::error::{Error, Result, Target, from_kube};
 use crate::output::table::KubeTable;
 
@@ -212,6 +213,10 @@ impl Workload for CloneSetWorkload {
             .boxed()
     }
 
+    fn stuck<'a>(&'a self, kube: &'a Kube, name: &'a str) -> BoxFuture<'a, Result<Option<Stuck>>> {
+        stuck(kube, name).boxed()
+    }
+
     fn driver<'a>(&'a self, kube: &'a Kube) -> BoxFuture<'a, Driver> {
         kruise_driver(kube, reconciler::NAME).boxed()
     }
@@ -223,6 +228,41 @@ impl Workload for CloneSetWorkload {
             settled,
         })
     }
+}
+
+/// The first pod of the update revision whose container cannot start (one LIST of the
+/// CloneSet's pods).
+async fn stuck(kube: &Kube, name: &str) -> Result<Option<Stuck>> {
+    let cs = get(kube, name).await?;
+    // Until the controller has seen the change, its update revision is the one before: a pod
+    // stuck there is not the news.
+    let observed = cs.status.as_ref().map_or(0, |s| s.observed_generation);
+    if observed < cs.metadata.generation.unwrap_or(0) {
+        return Ok(None);
+    }
+    let Some(update) = cs.status.as_ref().and_then(|s| s.update_revision.clone()) else {
+        return Ok(None);
+    };
+    let uid = cs.metadata.uid.clone().unwrap_or_default();
+    let sel = crate::controller::selector::render(&cs.spec.selector).unwrap_or_default();
+    let pods: Api<Pod> = Api::namespaced(kube.client.clone(), &kube.namespace);
+    let list = pods
+        .list(&ListParams::default().labels(&sel))
+        .await
+        .map_err(|e| from_kube(e, &kube.server, None))?;
+    Ok(list
+        .items
+        .iter()
+        .filter(|p| p.owner_references().iter().any(|r| r.uid == uid))
+        .filter(|p| pod::is_active(p) && pod::revision_matches(pod::revision(p), &update))
+        .find_map(|p| {
+            pod::stuck(p).map(|(container, reason, message)| Stuck {
+                pod: p.name_any(),
+                container,
+                reason,
+                message,
+            })
+        }))
 }
 
 /// A driving command stops when the CloneSet rests, is paused, or failed.
@@ -564,7 +604,9 @@ async fn set_image(
         let after = apply_locally(&c, &Change::Json(Value::Array(ops)))?;
         return preview_of(cx.kube, &after).await;
     }
-    let expected_rv = c.metadata.resource_version.clone();
+    // The in-place check was made against this spec: a spec changed since (a new generation)
+    // is refused; a status write of a running controller is not a change of spec.
+    let expected_generation = c.metadata.generation;
     let outcome = guarded(
         &api(cx.kube),
         Some(c),
@@ -573,7 +615,7 @@ async fn set_image(
         cx.dry_run().into(),
         &cx.write.field_manager,
         |cur| {
-            if cur.metadata.resource_version != expected_rv {
+            if cur.metadata.generation != expected_generation {
                 return Err(Error::Conflict(
                     format!("cloneset \"{name}\" changed while it was being updated; run the command again"),
                     1,

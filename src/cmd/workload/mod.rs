@@ -16,7 +16,7 @@ use crate::cli::rollout::HistoryArgs;
 use crate::cli::{DryRun, OutputFormat, WriteArgs};
 use crate::client::Kube;
 use crate::client::kinds::Kind;
-use crate::controller::runtime::{Goal, Progress, Reconciler};
+use crate::controller::runtime::{Goal, Progress, Reconciler, Stuck};
 use crate::error::Result;
 
 use crate::client::detect;
@@ -161,6 +161,9 @@ pub trait Workload: Sync {
         name: &str,
         revision: i64,
     ) -> BoxStream<'static, Result<Option<Observed>>>;
+    /// A pod of the new revision that cannot start, if any (read when someone else drives:
+    /// a watched change ends with exit 4 on it, as a driven one does).
+    fn stuck<'a>(&'a self, kube: &'a Kube, name: &'a str) -> BoxFuture<'a, Result<Option<Stuck>>>;
     /// Who carries its changes out in this namespace.
     fn driver<'a>(&'a self, kube: &'a Kube) -> BoxFuture<'a, Driver>;
     /// The embedded controller that can drive it, if any.

@@ -17,7 +17,7 @@ use super::sync::{self, Writer};
 use crate::api::cloneset::CloneSet;
 use crate::controller::pod;
 use crate::controller::runtime::{
-    Context, Key, Pass, Progress, Reconciler, Report, StatusWrite, Stores, Stuck, Watches,
+    Context, Key, Pass, Progress, Reconciler, Report, Slim, StatusWrite, Stores, Stuck, Watches,
 };
 
 pub const NAME: &str = "cloneset";
@@ -39,6 +39,36 @@ fn owner<K: Resource>(obj: &K) -> Vec<Key> {
         .collect()
 }
 
+/// What the CloneSet plan reads of a pod: all of its metadata, its containers' names and
+/// images, its node and readiness gates, and its status less addresses. Volumes, env, probes,
+/// resources, tolerations and the rest are most of a pod's bytes and never read; the in-place
+/// update writes a patch of what it changes, never the cached pod whole.
+fn slim_pod(p: &mut Pod) {
+    if let Some(spec) = p.spec.take() {
+        p.spec = Some(k8s_openapi::api::core::v1::PodSpec {
+            containers: spec
+                .containers
+                .into_iter()
+                .map(|c| k8s_openapi::api::core::v1::Container {
+                    name: c.name,
+                    image: c.image,
+                    ..Default::default()
+                })
+                .collect(),
+            node_name: spec.node_name,
+            readiness_gates: spec.readiness_gates,
+            ..Default::default()
+        });
+    }
+    if let Some(st) = p.status.as_mut() {
+        st.host_ip = None;
+        st.host_ips = None;
+        st.pod_ip = None;
+        st.pod_ips = None;
+        st.qos_class = None;
+    }
+}
+
 fn owned_by<K: Resource>(obj: &K, uid: &str) -> bool {
     obj.meta()
         .owner_references
@@ -58,7 +88,13 @@ impl Reconciler for CloneSetReconciler {
 
     fn watches(&self, w: &mut Watches) {
         w.primary::<CloneSet>();
-        w.secondary::<Pod>(|p, _| owner(p));
+        w.secondary_slim::<Pod>(
+            |p, _| owner(p),
+            Slim {
+                name: "cloneset-pod",
+                apply: slim_pod,
+            },
+        );
         w.secondary::<ControllerRevision>(|r, _| owner(r));
         w.secondary::<PersistentVolumeClaim>(|c, _| owner(c));
     }

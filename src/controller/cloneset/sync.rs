@@ -47,9 +47,9 @@ pub enum SyncError {
     Vanished(String),
     #[error("{0}: conflicts kept happening")]
     Conflicts(String),
-    #[error("encoding status of cloneset {name}: {source}")]
+    #[error("encoding {what}: {source}")]
     Encode {
-        name: String,
+        what: String,
         #[source]
         source: serde_json::Error,
     },
@@ -325,7 +325,7 @@ pub async fn write_status(
         {"op": "add", "path": "/status", "value": status}
     ]))
     .map_err(|source| SyncError::Encode {
-        name: name.clone(),
+        what: format!("status of cloneset {name}"),
         source,
     })?;
     api.patch_status(&name, &pp(), &Patch::<()>::Json(patch))
@@ -658,8 +658,10 @@ async fn finish_grace(w: &Writer<'_>, pod: &str, cache: &BTreeMap<String, Arc<Po
     Ok((vec![Expect::at::<Pod>(&w.ns(), pod, rv)], Done::Other))
 }
 
-/// PUT the pod changed by `change`, re-reading and re-applying on a conflict; the new
-/// resourceVersion. `what` names the write in errors.
+/// Write the pod changed by `change` as a JSON patch of what changed, with the cached
+/// resourceVersion as its precondition (a conflict re-reads and re-applies): upstream PUTs the
+/// whole pod, but our cache keeps only what the plan reads, so a PUT of it would drop fields.
+/// The new resourceVersion. `what` names the write in errors.
 async fn replace_pod(
     pods: &Api<Pod>,
     pod: &str,
@@ -668,9 +670,11 @@ async fn replace_pod(
     change: impl Fn(&mut Pod),
 ) -> Result<u64, SyncError> {
     for attempt in 0..5 {
-        let mut p = current.clone();
-        change(&mut p);
-        match pods.replace(pod, &post(), &p).await {
+        let patch = change_patch(&current, &change).map_err(|source| SyncError::Encode {
+            what: format!("the change of pod {pod}"),
+            source,
+        })?;
+        match pods.patch(pod, &pp(), &Patch::<()>::Json(patch)).await {
             Ok(p) => return Ok(rv(p.metadata.resource_version.as_ref())),
             Err(e) if is_code(&e, 409) && attempt < 4 => {
                 current = pods
@@ -682,4 +686,73 @@ async fn replace_pod(
         }
     }
     Err(SyncError::Conflicts(what.to_string()))
+}
+
+/// The JSON patch from `current` to `current` changed by `change`, replacing the
+/// resourceVersion with the one read: the server refuses it (409) if the pod moved since.
+fn change_patch(
+    current: &Pod,
+    change: &impl Fn(&mut Pod),
+) -> Result<json_patch::Patch, serde_json::Error> {
+    let mut changed = current.clone();
+    change(&mut changed);
+    let diff = json_patch::diff(
+        &serde_json::to_value(current)?,
+        &serde_json::to_value(&changed)?,
+    );
+    let mut ops = serde_json::to_value(diff)?;
+    if let (Some(list), Some(v)) = (ops.as_array_mut(), &current.metadata.resource_version) {
+        list.push(json!({"op": "replace", "path": "/metadata/resourceVersion", "value": v}));
+    }
+    serde_json::from_value(ops)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The in-place write patches only what changed, with the resourceVersion read as its
+    /// precondition; applied to the whole pod the server holds (which the slim cache lacks),
+    /// it leaves every other field as it was.
+    #[test]
+    fn the_change_patch_touches_only_what_changed() {
+        let full = json!({
+            "metadata": {"name": "p", "resourceVersion": "7", "labels": {"a": "1"}},
+            "spec": {"containers": [
+                {"name": "c", "image": "x:1", "env": [{"name": "E", "value": "1"}]},
+                {"name": "d", "image": "y:1"}],
+                "volumes": [{"name": "v", "emptyDir": {}}]}
+        });
+        let mut cached: Pod = serde_json::from_value(full.clone()).unwrap();
+        cached.spec.as_mut().unwrap().volumes = None;
+        cached.spec.as_mut().unwrap().containers[0].env = None;
+        let patch = change_patch(&cached, &|p: &mut Pod| {
+            p.spec.as_mut().unwrap().containers[1].image = Some("y:2".into());
+            let labels = p.metadata.labels.as_mut().unwrap();
+            labels.insert("b".into(), "2".into());
+        })
+        .unwrap();
+        let mut ops: Vec<String> = serde_json::to_value(&patch)
+            .unwrap()
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|o| format!("{} {} {}", o["op"], o["path"], o["value"]))
+            .collect();
+        ops.sort();
+        assert_eq!(
+            ops,
+            [
+                r#""add" "/metadata/labels/b" "2""#,
+                r#""replace" "/metadata/resourceVersion" "7""#,
+                r#""replace" "/spec/containers/1/image" "y:2""#,
+            ]
+        );
+        let mut server = full.clone();
+        json_patch::patch(&mut server, &patch).unwrap();
+        let mut want = full;
+        want["spec"]["containers"][1]["image"] = json!("y:2");
+        want["metadata"]["labels"]["b"] = json!("2");
+        assert_eq!(server, want);
+    }
 }

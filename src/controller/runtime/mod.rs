@@ -17,7 +17,7 @@ use kube::Client;
 
 pub use expect::Expect;
 pub use run::run;
-pub use watches::{Stores, Watched, Watches, resource_version};
+pub use watches::{Slim, Stores, Watched, Watches, resource_version};
 
 use crate::controller::events::Recorder;
 use crate::controller::lease::Holder;

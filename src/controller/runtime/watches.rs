@@ -124,7 +124,20 @@ impl Stores {
 struct Pending {
     /// The name every registration restricted it to; `None` as soon as one did not.
     only_name: Option<Option<String>>,
-    open: Box<dyn FnOnce(Option<String>) -> BoxStream<'static, Trigger> + Send>,
+    /// The slimming every registration asked for; `None` as soon as one did not.
+    slim: Option<&'static str>,
+    open: Opener,
+}
+
+/// Opens a type's watch: by name or not, slimmed (by that name) or not.
+type Opener =
+    Box<dyn FnOnce(Option<String>, Option<&'static str>) -> BoxStream<'static, Trigger> + Send>;
+
+/// What a reconciler keeps of an object in the shared cache, by name (registrations of one type
+/// agree by name).
+pub struct Slim<K> {
+    pub name: &'static str,
+    pub apply: fn(&mut K),
 }
 
 /// The registry reconcilers fill before the runtime starts.
@@ -160,13 +173,17 @@ impl Watches {
     /// object watches only that name.
     pub fn primary<K: Watched>(&mut self) {
         let name = self.only_name.clone();
-        self.register::<K>(name, |o: &K, _| {
-            o.meta()
-                .namespace
-                .clone()
-                .map(|ns| vec![(ns, o.meta().name.clone().unwrap_or_default())])
-                .unwrap_or_default()
-        });
+        self.register::<K>(
+            name,
+            |o: &K, _| {
+                o.meta()
+                    .namespace
+                    .clone()
+                    .map(|ns| vec![(ns, o.meta().name.clone().unwrap_or_default())])
+                    .unwrap_or_default()
+            },
+            None,
+        );
     }
 
     /// A type the reconciler reads; `map` names the keys a change of such an object concerns
@@ -175,13 +192,25 @@ impl Watches {
         &mut self,
         map: impl Fn(&K, &Stores) -> Vec<Key> + Send + Sync + 'static,
     ) {
-        self.register::<K>(None, map);
+        self.register::<K>(None, map, None);
+    }
+
+    /// As `secondary`, caching only what `slim` leaves of each object (memory: the store holds
+    /// every such object in scope). The type is slimmed only when every reconciler that reads
+    /// it asks for the same `slim`; otherwise it is cached whole.
+    pub fn secondary_slim<K: Watched>(
+        &mut self,
+        map: impl Fn(&K, &Stores) -> Vec<Key> + Send + Sync + 'static,
+        slim: Slim<K>,
+    ) {
+        self.register::<K>(None, map, Some(slim));
     }
 
     fn register<K: Watched>(
         &mut self,
         only_name: Option<String>,
         map: impl Fn(&K, &Stores) -> Vec<Key> + Send + Sync + 'static,
+        slim: Option<Slim<K>>,
     ) {
         let id = TypeId::of::<K>();
         let mapper: Mapper = Box::new(move |o, stores| {
@@ -193,9 +222,13 @@ impl Watches {
             .entry(id)
             .or_default()
             .push((self.current, mapper));
+        let slim_name = slim.as_ref().map(|s| s.name);
         if let Some((_, p)) = self.pending.iter_mut().find(|(t, _)| *t == id) {
             if p.only_name.as_ref().is_some_and(|n| *n != only_name) {
                 p.only_name = Some(None);
+            }
+            if p.slim != slim_name {
+                p.slim = None;
             }
             return;
         }
@@ -203,11 +236,16 @@ impl Watches {
         self.stores.typed.insert(id, Arc::new(reader.clone()));
         self.stores.meta.insert(id, Arc::new(reader));
         let api = api::<K>(&self.client, &self.scope);
-        let open = Box::new(move |name: Option<String>| open_watch(api, writer, name).boxed());
+        let slim_fn = slim.map(|s| s.apply);
+        let open = Box::new(move |name: Option<String>, slim: Option<&'static str>| {
+            let slim_fn = slim.and(slim_fn);
+            open_watch(api, writer, name, slim_fn).boxed()
+        });
         self.pending.push((
             id,
             Pending {
                 only_name: Some(only_name),
+                slim: slim_name,
                 open,
             },
         ));
@@ -218,7 +256,7 @@ impl Watches {
         let streams: Vec<_> = self
             .pending
             .into_iter()
-            .map(|(_, p)| (p.open)(p.only_name.flatten()))
+            .map(|(_, p)| (p.open)(p.only_name.flatten(), p.slim))
             .collect();
         let count = streams.len();
         (
@@ -272,6 +310,7 @@ fn open_watch<K: Watched>(
     api: Api<K>,
     writer: reflector::store::Writer<K>,
     only_name: Option<String>,
+    keep: Option<fn(&mut K)>,
 ) -> impl Stream<Item = Trigger> + Send {
     let mut cfg = watcher::Config::default();
     if let Some(name) = &only_name {
@@ -280,7 +319,12 @@ fn open_watch<K: Watched>(
     let id = TypeId::of::<K>();
     let events = watcher::watcher(api, cfg)
         .default_backoff()
-        .modify(slim::<K>);
+        .modify(move |o: &mut K| {
+            slim(o);
+            if let Some(keep) = keep {
+                keep(o);
+            }
+        });
     reflector::reflector(writer, events).filter_map(move |ev| async move {
         match ev {
             Ok(Event::Apply(o)) | Ok(Event::Delete(o)) => Some(Trigger::Changed(

@@ -21,7 +21,7 @@ use crate::client::kinds::{self, Kind};
 use crate::client::write::{Change, Outcome, guarded};
 use crate::cmd::common::now_rfc3339;
 use crate::controller::pod::keys;
-use crate::controller::runtime::Progress;
+use crate::controller::runtime::{Progress, Stuck};
 use crate::error::{Error, Result, Target, from_kube};
 use crate::output::{self, table::KubeTable};
 
@@ -213,6 +213,15 @@ impl Workload for DeploymentWorkload {
                 }
             })
             .boxed()
+    }
+
+    /// kubectl does not look at a Deployment's pods; neither do we.
+    fn stuck<'a>(
+        &'a self,
+        _kube: &'a Kube,
+        _name: &'a str,
+    ) -> BoxFuture<'a, Result<Option<Stuck>>> {
+        async { Ok(None) }.boxed()
     }
 
     fn driver<'a>(&'a self, _kube: &'a Kube) -> BoxFuture<'a, Driver> {
