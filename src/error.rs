@@ -160,7 +160,12 @@ pub fn from_kube(e: kube::Error, server: &str, target: Option<&Target<'_>>) -> E
         kube::Error::InferConfig(e) => Error::Config(e.to_string()),
         kube::Error::SerdeError(e) => Error::Other(format!("unexpected answer from {server}: {e}")),
         other => Error::Unreachable {
-            server: server.to_string(),
+            // Callers that hold only a client (the Lease code) pass no address.
+            server: if server.is_empty() {
+                "its API server".to_string()
+            } else {
+                server.to_string()
+            },
             reason: root_cause(&other),
         },
     }

@@ -1,6 +1,6 @@
 use clap::{Args, Subcommand};
 
-use super::{OutputArgs, WriteArgs};
+use super::{OutputArgs, ReportFormat, TableOutputArgs, WriteArgs};
 
 #[derive(Subcommand, Debug)]
 pub enum CrdsCommand {
@@ -44,11 +44,12 @@ pub struct InstallArgs {
 #[derive(Args, Debug)]
 pub struct StatusArgs {
     #[command(flatten)]
-    pub output: OutputArgs,
+    pub output: TableOutputArgs,
 }
 
 #[derive(Args, Debug)]
 pub struct DiffArgs {
-    #[command(flatten)]
-    pub output: OutputArgs,
+    /// Output format: json or yaml
+    #[arg(short = 'o', long = "output", value_name = "FORMAT")]
+    pub output: Option<ReportFormat>,
 }

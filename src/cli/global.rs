@@ -112,14 +112,40 @@ pub enum OutputFormat {
     Name,
 }
 
+/// `-o` of a command that prints objects or their names (no table: no `--no-headers`).
 #[derive(Args, Debug, Clone, Default)]
 pub struct OutputArgs {
+    /// Output format: json, yaml or name
+    #[arg(short = 'o', long = "output", value_name = "FORMAT")]
+    pub output: Option<OutputFormat>,
+}
+
+/// `-o` of a command whose default output is a table.
+#[derive(Args, Debug, Clone, Default)]
+pub struct TableOutputArgs {
     /// Output format: json, yaml or name
     #[arg(short = 'o', long = "output", value_name = "FORMAT")]
     pub output: Option<OutputFormat>,
     /// Do not print table headers
     #[arg(long = "no-headers")]
     pub no_headers: bool,
+}
+
+/// `-o` of a command that prints one report, not objects (`version`, `crds diff`): JSON or
+/// YAML, no `name` (there is nothing to name).
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReportFormat {
+    Json,
+    Yaml,
+}
+
+impl From<ReportFormat> for OutputFormat {
+    fn from(f: ReportFormat) -> OutputFormat {
+        match f {
+            ReportFormat::Json => OutputFormat::Json,
+            ReportFormat::Yaml => OutputFormat::Yaml,
+        }
+    }
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq, Default)]

@@ -12,7 +12,9 @@ pub mod version;
 use clap::{Parser, Subcommand};
 
 pub use drive::DriveArgs;
-pub use global::{DryRun, GlobalArgs, OutputArgs, OutputFormat, WriteArgs};
+pub use global::{
+    DryRun, GlobalArgs, OutputArgs, OutputFormat, ReportFormat, TableOutputArgs, WriteArgs,
+};
 
 #[derive(Parser, Debug)]
 #[command(

@@ -1,7 +1,7 @@
 use clap::{Args, Subcommand};
 
 use super::drive::DriveArgs;
-use super::{OutputArgs, WriteArgs};
+use super::{OutputArgs, TableOutputArgs, WriteArgs};
 
 #[derive(Subcommand, Debug)]
 pub enum RolloutCommand {
@@ -108,7 +108,7 @@ pub struct HistoryArgs {
     #[arg(long, value_name = "N", default_value_t = 0)]
     pub revision: i64,
     #[command(flatten)]
-    pub output: OutputArgs,
+    pub output: TableOutputArgs,
 }
 
 #[derive(Args, Debug)]

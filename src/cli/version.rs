@@ -1,6 +1,6 @@
-use clap::{Args, ValueEnum};
+use clap::Args;
 
-use super::OutputFormat;
+use super::ReportFormat;
 
 #[derive(Args, Debug)]
 #[command(
@@ -12,22 +12,5 @@ pub struct VersionArgs {
     pub client: bool,
     /// Output format: json or yaml
     #[arg(short = 'o', long = "output", value_name = "FORMAT")]
-    pub output: Option<VersionFormat>,
-}
-
-/// `version` prints one report, not objects: JSON or YAML as `kubectl version` does, no `name`
-/// (there is nothing to name) and no table headers to hide.
-#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
-pub enum VersionFormat {
-    Json,
-    Yaml,
-}
-
-impl From<VersionFormat> for OutputFormat {
-    fn from(f: VersionFormat) -> OutputFormat {
-        match f {
-            VersionFormat::Json => OutputFormat::Json,
-            VersionFormat::Yaml => OutputFormat::Yaml,
-        }
-    }
+    pub output: Option<ReportFormat>,
 }

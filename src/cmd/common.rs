@@ -2,7 +2,7 @@
 //! request, listing the targets, acting on each in turn, kubectl's dry-run suffix.
 
 use crate::cli::rollout::Resources;
-use crate::cli::{DryRun, GlobalArgs, OutputArgs, OutputFormat};
+use crate::cli::{DryRun, GlobalArgs, OutputFormat};
 use crate::client::Kube;
 use crate::client::config::ConnectOptions;
 use crate::client::kinds::Kind;
@@ -40,8 +40,8 @@ pub async fn names(kube: &Kube, sel: Selection) -> Result<Vec<(Kind, String)>> {
 pub const WRITTEN_FORMATS: &[OutputFormat] =
     &[OutputFormat::Json, OutputFormat::Yaml, OutputFormat::Name];
 
-pub fn check_output(o: &OutputArgs, allowed: &[OutputFormat]) -> Result<()> {
-    match o.output {
+pub fn check_output(o: Option<OutputFormat>, allowed: &[OutputFormat]) -> Result<()> {
+    match o {
         Some(f) if !allowed.contains(&f) => Err(Error::usage(format!(
             "-o {} is not supported here; use one of: {}",
             format!("{f:?}").to_lowercase(),

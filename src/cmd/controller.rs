@@ -1,5 +1,6 @@
 //! `controller run`: the embedded controllers in the foreground.
 
+use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::io::IsTerminal;
 
@@ -9,9 +10,9 @@ use crate::cli::GlobalArgs;
 use crate::cli::controller::{ControllerCommand, RunArgs};
 use crate::client::{self, detect};
 use crate::cmd::drive::{notice_line, stop_signal, summary};
-use crate::controller::runtime::{self, Key, Options, Scope};
+use crate::controller::runtime::{self, Key, Options, Report, Scope};
 use crate::controller::{REGISTRY, lease};
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, from_kube};
 use crate::output;
 
 pub async fn run(global: &GlobalArgs, cmd: &ControllerCommand) -> Result<()> {
@@ -36,22 +37,30 @@ pub async fn refuse_beside_operator(kube: &client::Kube) -> Result<()> {
     Ok(())
 }
 
-async fn run_controllers(global: &GlobalArgs, a: &RunArgs) -> Result<()> {
+/// The reconcilers `--controllers` names, from the registry; an unknown name is refused.
+fn chosen(names: &[String]) -> Result<Vec<Box<dyn runtime::Reconciler>>> {
     let known: Vec<&str> = REGISTRY.iter().map(|r| r.name).collect();
-    for c in &a.controllers {
-        if !known.contains(&c.as_str()) {
-            return Err(Error::usage(format!(
-                "unknown controller {c:?}: this version runs {}",
-                known.join(", ")
-            )));
-        }
+    if let Some(c) = names.iter().find(|c| !known.contains(&c.as_str())) {
+        return Err(Error::usage(format!(
+            "unknown controller {c:?}: this version runs {}",
+            known.join(", ")
+        )));
     }
-    let reconcilers: Vec<_> = REGISTRY
+    Ok(REGISTRY
         .iter()
-        .filter(|r| a.controllers.iter().any(|c| c == r.name))
+        .filter(|r| names.iter().any(|c| c == r.name))
         .map(|r| (r.make)())
-        .collect();
+        .collect())
+}
+
+async fn run_controllers(global: &GlobalArgs, a: &RunArgs) -> Result<()> {
+    let reconcilers = chosen(&a.controllers)?;
     let kube = crate::cmd::common::connect(global).await?;
+    // An unreachable cluster is an error now, not a watch retrying for ever.
+    kube.client
+        .apiserver_version()
+        .await
+        .map_err(|e| from_kube(e, &kube.server, None))?;
     refuse_beside_operator(&kube).await?;
     let scope = if a.all_namespaces {
         Scope::All
@@ -64,10 +73,6 @@ async fn run_controllers(global: &GlobalArgs, a: &RunArgs) -> Result<()> {
         identity: lease::identity(),
         until: a.exit_when_done.then_some(runtime::Until::AllAtGoal),
     };
-    let live = std::io::stderr().is_terminal() && output::progress::enabled();
-    let multi = MultiProgress::with_draw_target(ProgressDrawTarget::stderr());
-    let mut lines: BTreeMap<Key, (ProgressBar, String)> = BTreeMap::new();
-    let mut last: BTreeMap<Key, String> = BTreeMap::new();
     // `controller run` is a foreground server: stopping it on request is its normal end (0).
     let shutdown = async {
         stop_signal().await;
@@ -77,49 +82,73 @@ async fn run_controllers(global: &GlobalArgs, a: &RunArgs) -> Result<()> {
         a.controllers.join(","),
         lease::identity()
     ));
+    let lines = RefCell::new(Lines::new());
     let result = runtime::run(
         kube.client.clone(),
         reconcilers,
         opts,
         shutdown,
-        |r| {
-            let line = summary(r);
-            for e in &r.errors {
-                let msg = format!("{} {}/{}: {e}", r.controller, r.key.0, r.key.1);
-                if live {
-                    multi.suspend(|| output::note(&msg))
-                } else {
-                    output::note(&msg)
-                }
-            }
-            if live {
-                let (pb, _) = lines.entry(r.key.clone()).or_insert_with(|| {
-                    let pb = multi.add(ProgressBar::new_spinner());
-                    pb.set_style(
-                        ProgressStyle::with_template("{spinner} {msg}").expect("static template"),
-                    );
-                    pb.enable_steady_tick(std::time::Duration::from_millis(200));
-                    (pb, String::new())
-                });
-                pb.set_message(line);
-            } else if last.get(&r.key) != Some(&line) {
-                output::note(&line);
-                last.insert(r.key.clone(), line);
-            }
-        },
-        |n| {
-            let msg = notice_line(n);
-            if live {
-                multi.suspend(|| output::note(&msg))
-            } else {
-                output::note(&msg)
-            }
-        },
+        |r| lines.borrow_mut().report(r),
+        |n| lines.borrow().note(&notice_line(n)),
     )
     .await;
-    for (pb, _) in lines.values() {
-        pb.finish();
-    }
+    lines.into_inner().finish();
     output::note("kubectl-kruise controller: stopped, lease released");
     result
+}
+
+/// One spinner line per object on a terminal; otherwise a line when an object's summary
+/// changes.
+struct Lines {
+    live: bool,
+    multi: MultiProgress,
+    bars: BTreeMap<Key, ProgressBar>,
+    last: BTreeMap<Key, String>,
+}
+
+impl Lines {
+    fn new() -> Lines {
+        Lines {
+            live: std::io::stderr().is_terminal() && output::progress::enabled(),
+            multi: MultiProgress::with_draw_target(ProgressDrawTarget::stderr()),
+            bars: BTreeMap::new(),
+            last: BTreeMap::new(),
+        }
+    }
+
+    fn note(&self, msg: &str) {
+        if self.live {
+            self.multi.suspend(|| output::note(msg))
+        } else {
+            output::note(msg)
+        }
+    }
+
+    fn report(&mut self, r: &Report) {
+        for e in &r.errors {
+            self.note(&format!("{} {}/{}: {e}", r.controller, r.key.0, r.key.1));
+        }
+        let line = summary(r);
+        if self.live {
+            let multi = &self.multi;
+            let pb = self.bars.entry(r.key.clone()).or_insert_with(|| {
+                let pb = multi.add(ProgressBar::new_spinner());
+                pb.set_style(
+                    ProgressStyle::with_template("{spinner} {msg}").expect("static template"),
+                );
+                pb.enable_steady_tick(std::time::Duration::from_millis(200));
+                pb
+            });
+            pb.set_message(line);
+        } else if self.last.get(&r.key) != Some(&line) {
+            output::note(&line);
+            self.last.insert(r.key.clone(), line);
+        }
+    }
+
+    fn finish(self) {
+        for pb in self.bars.values() {
+            pb.finish();
+        }
+    }
 }

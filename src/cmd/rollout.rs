@@ -5,7 +5,7 @@
 use crate::cli::rollout::{
     HistoryArgs, MutateArgs, Resources, RolloutCommand, StatusArgs, UndoArgs,
 };
-use crate::cli::{DriveArgs, GlobalArgs, OutputArgs};
+use crate::cli::{DriveArgs, GlobalArgs, OutputFormat};
 use crate::client::Kube;
 use crate::client::kinds::Kind;
 use crate::cmd::common::connect;
@@ -35,7 +35,7 @@ async fn prepare(
     global: &GlobalArgs,
     target: &Resources,
     verb: Verb,
-    output: Option<&OutputArgs>,
+    output: Option<Option<OutputFormat>>,
 ) -> Result<(Kube, Vec<(Kind, String)>)> {
     let command = format!("rollout {}", format!("{verb:?}").to_lowercase());
     let sel = selection(target, &command, verb)?;
@@ -54,7 +54,7 @@ async fn change(
     verb: Verb,
     drive: Option<&DriveArgs>,
 ) -> Result<()> {
-    let (kube, targets) = prepare(global, &a.target, verb, Some(&a.output)).await?;
+    let (kube, targets) = prepare(global, &a.target, verb, Some(a.output.output)).await?;
     let cx = Cx {
         kube: &kube,
         write: &a.write,
@@ -78,7 +78,7 @@ async fn undo(global: &GlobalArgs, a: &UndoArgs) -> Result<()> {
             a.to_revision
         )));
     }
-    let (kube, targets) = prepare(global, &a.target, Verb::Undo, Some(&a.output)).await?;
+    let (kube, targets) = prepare(global, &a.target, Verb::Undo, Some(a.output.output)).await?;
     let cx = Cx {
         kube: &kube,
         write: &a.write,
@@ -96,7 +96,7 @@ async fn undo(global: &GlobalArgs, a: &UndoArgs) -> Result<()> {
 }
 
 async fn history(global: &GlobalArgs, a: &HistoryArgs) -> Result<()> {
-    let (kube, targets) = prepare(global, &a.target, Verb::History, Some(&a.output)).await?;
+    let (kube, targets) = prepare(global, &a.target, Verb::History, Some(a.output.output)).await?;
     for_each(targets, |kind, name| {
         let kube = &kube;
         async move { workload::of(kind).history(kube, &name, a).await }

@@ -17,7 +17,7 @@ pub async fn run(global: &GlobalArgs, a: &ScaleArgs) -> Result<()> {
         )));
     }
     let sel = selection(&a.target, "scale", Verb::Scale)?;
-    check_output(&a.output, WRITTEN_FORMATS)?;
+    check_output(a.output.output, WRITTEN_FORMATS)?;
     let kube = connect(global).await?;
     let targets = names(&kube, sel).await?;
     if !a.delete_pod.is_empty() && targets.len() != 1 {

@@ -61,7 +61,7 @@ fn parse(args: &[String]) -> Result<(Kind, String, Pairs)> {
 
 async fn image(global: &GlobalArgs, a: &ImageArgs) -> Result<()> {
     let (kind, name, pairs) = parse(&a.args)?;
-    check_output(&a.output, WRITTEN_FORMATS)?;
+    check_output(a.output.output, WRITTEN_FORMATS)?;
     let kube = connect(global).await?;
     let cx = Cx {
         kube: &kube,

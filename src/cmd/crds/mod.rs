@@ -74,7 +74,13 @@ async fn install(global: &GlobalArgs, a: &InstallArgs) -> Result<()> {
             Some(f @ (OutputFormat::Json | OutputFormat::Yaml)) => {
                 output::print_objects(&wanted, f.into())
             }
-            _ => {
+            Some(OutputFormat::Name) => {
+                for c in &wanted {
+                    output::outln(&format!("{RESOURCE}/{}", c.name_any()))?;
+                }
+                Ok(())
+            }
+            None => {
                 for c in &wanted {
                     output::outln(&format!("{RESOURCE}/{} applied (dry run)", c.name_any()))?;
                 }
@@ -325,10 +331,8 @@ async fn diff(global: &GlobalArgs, a: &DiffArgs) -> Result<()> {
         });
     }
     let any = reports.iter().any(|r| !r.same);
-    match a.output.output {
-        Some(f @ (OutputFormat::Json | OutputFormat::Yaml)) => {
-            output::print_value(&reports, f.into())?
-        }
+    match a.output.map(OutputFormat::from) {
+        Some(f) => output::print_value(&reports, f.into())?,
         _ => {
             for r in &reports {
                 let name = &r.name;

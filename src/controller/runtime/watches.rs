@@ -340,3 +340,87 @@ fn open_watch<K: Watched>(
         }
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use k8s_openapi::api::apps::v1::ControllerRevision;
+    use k8s_openapi::api::core::v1::{ConfigMap, Pod};
+    use kube::api::ObjectMeta;
+
+    use super::*;
+
+    fn offline_client() -> Client {
+        let cfg = kube::Config::new("http://127.0.0.1:1".parse().unwrap());
+        Client::try_from(cfg).unwrap()
+    }
+
+    fn pod(owner: &str) -> Pod {
+        Pod {
+            metadata: ObjectMeta {
+                name: Some("p".into()),
+                namespace: Some("ns".into()),
+                labels: Some([("owner".to_string(), owner.to_string())].into()),
+                ..Default::default()
+            },
+            ..Default::default()
+        }
+    }
+
+    /// Two reconcilers reading pods share one pod watch (and one store); a pod change wakes
+    /// each through its own mapper. Nothing is requested until the streams are polled.
+    #[tokio::test]
+    async fn one_watch_per_type_whatever_the_reconcilers() {
+        let mut w = Watches::new(offline_client(), Scope::All, None);
+        let r0 = w.for_reconciler(0);
+        r0.primary::<ConfigMap>();
+        r0.secondary::<Pod>(|p, _| {
+            vec![(
+                "ns".into(),
+                format!("a-{}", p.metadata.labels.as_ref().unwrap()["owner"]),
+            )]
+        });
+        r0.secondary::<ControllerRevision>(|_, _| vec![]);
+        let r1 = w.for_reconciler(1);
+        r1.secondary::<Pod>(|p, _| {
+            vec![(
+                "ns".into(),
+                format!("b-{}", p.metadata.labels.as_ref().unwrap()["owner"]),
+            )]
+        });
+        r1.secondary::<ControllerRevision>(|_, _| vec![]);
+        let (stores, mappers, _stream) = w.open();
+        assert_eq!(
+            mappers.watches, 3,
+            "ConfigMap, Pod, ControllerRevision: one watch each"
+        );
+        assert!(stores.store::<Pod>().is_some());
+        let keys = mappers.keys(TypeId::of::<Pod>(), &pod("x"), &stores);
+        assert_eq!(
+            keys,
+            vec![
+                (0, ("ns".into(), "a-x".into())),
+                (1, ("ns".into(), "b-x".into()))
+            ]
+        );
+    }
+
+    /// A type is slimmed only when every reconciler reading it asks for the same slimming.
+    #[tokio::test]
+    async fn slimming_needs_every_reader_to_agree() {
+        fn drop_labels(p: &mut Pod) {
+            p.metadata.labels = None;
+        }
+        let slim = || Slim {
+            name: "no-labels",
+            apply: drop_labels,
+        };
+        let mut w = Watches::new(offline_client(), Scope::All, None);
+        w.for_reconciler(0)
+            .secondary_slim::<Pod>(|_, _| vec![], slim());
+        w.for_reconciler(1)
+            .secondary_slim::<Pod>(|_, _| vec![], slim());
+        assert_eq!(w.pending[0].1.slim, Some("no-labels"));
+        w.for_reconciler(2).secondary::<Pod>(|_, _| vec![]);
+        assert_eq!(w.pending[0].1.slim, None);
+    }
+}
