@@ -11,6 +11,8 @@ mod events;
 mod features;
 #[path = "cloneset/fixes.rs"]
 mod fixes;
+#[path = "cloneset/outage.rs"]
+mod outage;
 mod support;
 
 use std::collections::BTreeSet;

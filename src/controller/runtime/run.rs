@@ -213,7 +213,16 @@ impl Runner {
     async fn pass(&mut self, key: &WorkKey, on_report: &mut impl FnMut(&Report)) -> Result<()> {
         let (i, k) = key;
         let name = self.reconcilers[*i].name();
-        if !self.leases.hold(&k.0, name).await? {
+        // An API server that does not answer now (an outage) is retried, not fatal: the run
+        // goes on from the cluster's state when it is back.
+        let held = match self.leases.hold(&k.0, name).await {
+            Ok(held) => held,
+            Err(e) => {
+                tracing::warn!("{name} lease in namespace {}: {e}; retrying", k.0);
+                false
+            }
+        };
+        if !held {
             self.requeue_after(key, lease::RETRY_EVERY);
             return Ok(());
         }
