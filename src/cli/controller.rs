@@ -16,13 +16,9 @@ releases the Lease and exits.",
 
 #[derive(Args, Debug)]
 pub struct RunArgs {
-    /// Controllers to run (comma-separated): cloneset
-    #[arg(
-        long,
-        value_delimiter = ',',
-        default_value = "cloneset",
-        value_name = "LIST"
-    )]
+    /// Controllers to run (comma-separated); default: every one this build has (`version`
+    /// lists them)
+    #[arg(long, value_delimiter = ',', value_name = "LIST")]
     pub controllers: Vec<String>,
     /// Act in every namespace
     #[arg(short = 'A', long = "all-namespaces")]

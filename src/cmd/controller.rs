@@ -48,7 +48,7 @@ fn chosen(names: &[String]) -> Result<Vec<Box<dyn runtime::Reconciler>>> {
     }
     Ok(REGISTRY
         .iter()
-        .filter(|r| names.iter().any(|c| c == r.name))
+        .filter(|r| names.is_empty() || names.iter().any(|c| c == r.name))
         .map(|r| (r.make)())
         .collect())
 }
@@ -77,9 +77,10 @@ async fn run_controllers(global: &GlobalArgs, a: &RunArgs) -> Result<()> {
     let shutdown = async {
         stop_signal().await;
     };
+    let names: Vec<&str> = reconcilers.iter().map(|r| r.name()).collect();
     output::note(&format!(
         "kubectl-kruise controller: running {} as {}; Ctrl-C to stop",
-        a.controllers.join(","),
+        names.join(","),
         lease::identity()
     ));
     let lines = RefCell::new(Lines::new());

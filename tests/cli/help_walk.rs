@@ -278,6 +278,7 @@ fn value_for(env: &Env, o: &Opt, value_name: &str) -> String {
         "--user" => Some("nobody".into()),
         "--server" => Some(SERVER.into()),
         "--tls-server-name" => Some("localhost".into()),
+        "--controllers" => Some("cloneset".into()),
         _ => None,
     };
     let by_name = || -> Option<String> {
