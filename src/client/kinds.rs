@@ -21,6 +21,8 @@ pub struct Kind {
 }
 
 pub const DEPLOYMENT: Kind = k("Deployment", "apps", "v1", "deployments", &["deploy"], true);
+pub const STATEFULSET: Kind = k("StatefulSet", "apps", "v1", "statefulsets", &["sts"], true);
+pub const DAEMONSET: Kind = k("DaemonSet", "apps", "v1", "daemonsets", &["ds"], true);
 pub const CLONESET: Kind = k(
     "CloneSet",
     "apps.kruise.io",
@@ -77,8 +79,8 @@ pub const KINDS: &[Kind] = &[
     k("Pod", "", "v1", "pods", &["po"], true),
     DEPLOYMENT,
     k("ReplicaSet", "apps", "v1", "replicasets", &["rs"], true),
-    k("StatefulSet", "apps", "v1", "statefulsets", &["sts"], true),
-    k("DaemonSet", "apps", "v1", "daemonsets", &["ds"], true),
+    STATEFULSET,
+    DAEMONSET,
     k(
         "ControllerRevision",
         "apps",

@@ -4,9 +4,12 @@
 //! a [`Workload`]; adding a kind is one file here (plus its reconciler in `controller/`).
 
 mod cloneset;
+mod daemonset;
 mod deployment;
 mod images;
+mod native;
 mod pods;
+mod statefulset;
 
 use futures::future::BoxFuture;
 use futures::stream::BoxStream;
@@ -198,8 +201,13 @@ pub async fn kruise_driver(kube: &Kube, controller: &'static str) -> Driver {
 }
 
 /// Every kind the commands know.
-pub fn all() -> [&'static dyn Workload; 2] {
-    [&deployment::DEPLOYMENT, &cloneset::CLONESET]
+pub fn all() -> [&'static dyn Workload; 4] {
+    [
+        &deployment::DEPLOYMENT,
+        &statefulset::STATEFULSET,
+        &daemonset::DAEMONSET,
+        &cloneset::CLONESET,
+    ]
 }
 
 /// The kinds that take `verb`.
