@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use futures::future::BoxFuture;
 use futures::stream::BoxStream;
-use futures::{FutureExt, StreamExt};
+use futures::FutureExt;
 use k8s_openapi::api::apps::v1::ControllerRevision;
 use k8s_openapi::api::core::v1::{PersistentVolumeClaim, Pod};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
@@ -14,7 +14,9 @@ use kube::api::{Api, ListParams};
 use serde_json::{Map, Value, json};
 
 use super::images::image_ops;
-use super::{Cx, Embedded, Observed, Phase, Verb, Workload, Written, pods};
+use super::{
+    Cx, Embedded, Observed, Phase, Verb, Workload, Written, list_names, pods, watch_judged,
+};
 use super::{Driver, kruise_driver};
 use crate::api::cloneset::{CloneSet, CloneSetUpdateStrategyType};
 use crate::cli::rollout::HistoryArgs;
@@ -109,29 +111,8 @@ impl Workload for CloneSetWorkload {
         kinds::CLONESET
     }
 
-    fn verbs(&self) -> &'static [Verb] {
-        &[
-            Verb::Pause,
-            Verb::Resume,
-            Verb::Restart,
-            Verb::Undo,
-            Verb::History,
-            Verb::Status,
-            Verb::Scale,
-            Verb::SetImage,
-        ]
-    }
-
     fn names<'a>(&'a self, kube: &'a Kube, labels: &'a str) -> BoxFuture<'a, Result<Vec<String>>> {
-        async move {
-            let lp = ListParams::default().labels(labels);
-            api(kube)
-                .list_metadata(&lp)
-                .await
-                .map(|l| l.items.iter().map(|m| m.name_any()).collect())
-                .map_err(|e| from_kube(e, &kube.server, None))
-        }
-        .boxed()
+        list_names::<CloneSet>(kube, labels).boxed()
     }
 
     fn rollout<'a>(
@@ -196,21 +177,7 @@ impl Workload for CloneSetWorkload {
         name: &str,
         _revision: i64,
     ) -> BoxStream<'static, Result<Option<Observed>>> {
-        let name = name.to_string();
-        kube::runtime::watcher::watch_object(api(kube), &name)
-            .filter_map(move |ev| {
-                let name = name.clone();
-                async move {
-                    match ev {
-                        Ok(o) => Some(Ok(o.as_ref().map(judged))),
-                        Err(e) => {
-                            tracing::warn!("watch of cloneset {name} interrupted ({e}); resuming");
-                            None
-                        }
-                    }
-                }
-            })
-            .boxed()
+        watch_judged(kube, name, |c: &CloneSet| Ok(judged(c)))
     }
 
     fn stuck<'a>(&'a self, kube: &'a Kube, name: &'a str) -> BoxFuture<'a, Result<Option<Stuck>>> {

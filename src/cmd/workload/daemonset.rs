@@ -104,23 +104,8 @@ impl Workload for DaemonSetWorkload {
         kinds::DAEMONSET
     }
 
-    /// Pause, resume and scale are taken so that, as in kubectl, the object is read and then
-    /// refused (exit 1; a missing one is "not found").
-    fn verbs(&self) -> &'static [Verb] {
-        &[
-            Verb::Pause,
-            Verb::Resume,
-            Verb::Restart,
-            Verb::Undo,
-            Verb::History,
-            Verb::Status,
-            Verb::Scale,
-            Verb::SetImage,
-        ]
-    }
-
     fn names<'a>(&'a self, kube: &'a Kube, labels: &'a str) -> BoxFuture<'a, Result<Vec<String>>> {
-        native::names::<DaemonSet>(kube, labels).boxed()
+        super::list_names::<DaemonSet>(kube, labels).boxed()
     }
 
     fn rollout<'a>(

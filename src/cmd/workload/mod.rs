@@ -53,6 +53,18 @@ impl Verb {
     }
 }
 
+/// Every command a workload can take.
+pub const ALL_VERBS: &[Verb] = &[
+    Verb::Pause,
+    Verb::Resume,
+    Verb::Restart,
+    Verb::Undo,
+    Verb::History,
+    Verb::Status,
+    Verb::Scale,
+    Verb::SetImage,
+];
+
 /// Where a workload stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Phase {
@@ -112,7 +124,11 @@ pub struct Embedded {
 /// A kind as the commands see it.
 pub trait Workload: Sync {
     fn kind(&self) -> Kind;
-    fn verbs(&self) -> &'static [Verb];
+    /// The commands that take it (checked before any request); every one unless a kind
+    /// says otherwise.
+    fn verbs(&self) -> &'static [Verb] {
+        ALL_VERBS
+    }
     /// Names of the objects matching a label selector (one LIST of metadata).
     fn names<'a>(&'a self, kube: &'a Kube, labels: &'a str) -> BoxFuture<'a, Result<Vec<String>>>;
     /// Pause, resume or restart.
@@ -198,6 +214,57 @@ pub async fn kruise_driver(kube: &Kube, controller: &'static str) -> Driver {
         Ok(Some(h)) if h.identity != lease::identity() => Driver::Embedded(h, controller),
         _ => Driver::Nobody,
     }
+}
+
+/// Names of the objects of kind `K` matching `labels` (one LIST of metadata).
+pub async fn list_names<K>(kube: &Kube, labels: &str) -> Result<Vec<String>>
+where
+    K: kube::Resource<Scope = k8s_openapi::NamespaceResourceScope, DynamicType = ()>
+        + Clone
+        + serde::de::DeserializeOwned
+        + std::fmt::Debug,
+{
+    let api: kube::Api<K> = kube::Api::namespaced(kube.client.clone(), &kube.namespace);
+    api.list_metadata(&kube::api::ListParams::default().labels(labels))
+        .await
+        .map(|l| l.items.iter().map(kube::ResourceExt::name_any).collect())
+        .map_err(|e| crate::error::from_kube(e, &kube.server, None))
+}
+
+/// Every change of one object, judged by `judge`; `None` when it is deleted. A broken watch
+/// resumes (with a warning) rather than ending the wait.
+pub fn watch_judged<K>(
+    kube: &Kube,
+    name: &str,
+    judge: impl Fn(&K) -> Result<Observed> + Send + Sync + 'static,
+) -> BoxStream<'static, Result<Option<Observed>>>
+where
+    K: kube::Resource<Scope = k8s_openapi::NamespaceResourceScope, DynamicType = ()>
+        + Clone
+        + serde::de::DeserializeOwned
+        + std::fmt::Debug
+        + Send
+        + 'static,
+{
+    use futures::StreamExt;
+    let api: kube::Api<K> = kube::Api::namespaced(kube.client.clone(), &kube.namespace);
+    let what = format!("{} {name}", K::kind(&()).to_lowercase());
+    let judge = std::sync::Arc::new(judge);
+    kube::runtime::watcher::watch_object(api, name)
+        .filter_map(move |ev| {
+            let (what, judge) = (what.clone(), judge.clone());
+            async move {
+                match ev {
+                    Ok(Some(k)) => Some(judge(&k).map(Some)),
+                    Ok(None) => Some(Ok(None)),
+                    Err(e) => {
+                        tracing::warn!("watch of {what} interrupted ({e}); resuming");
+                        None
+                    }
+                }
+            }
+        })
+        .boxed()
 }
 
 /// Every kind the commands know.

@@ -8,7 +8,6 @@
 
 use std::fmt::Debug;
 
-use futures::StreamExt;
 use futures::stream::BoxStream;
 use k8s_openapi::NamespaceResourceScope;
 use k8s_openapi::api::apps::v1::ControllerRevision;
@@ -85,14 +84,6 @@ fn prefix<K: Native>(name: &str) -> String {
     format!("{}/{name}", K::KIND.name_prefix())
 }
 
-pub async fn names<K: Native>(kube: &Kube, labels: &str) -> Result<Vec<String>> {
-    api::<K>(kube)
-        .list_metadata(&ListParams::default().labels(labels))
-        .await
-        .map(|l| l.items.iter().map(|m| m.name_any()).collect())
-        .map_err(|e| from_kube(e, &kube.server, None))
-}
-
 /// kubectl's status line, as a phase: done is Complete, anything else Progressing (these
 /// kinds cannot be paused; a partition holding pods back is "partitioned roll out complete").
 pub fn judged<K: Native>(k: &K) -> Result<Observed> {
@@ -113,23 +104,7 @@ pub async fn observe<K: Native>(kube: &Kube, name: &str) -> Result<Observed> {
 }
 
 pub fn watch<K: Native>(kube: &Kube, name: &str) -> BoxStream<'static, Result<Option<Observed>>> {
-    let name = name.to_string();
-    let what = K::KIND.singular();
-    kube::runtime::watcher::watch_object(api::<K>(kube), &name)
-        .filter_map(move |ev| {
-            let (name, what) = (name.clone(), what.clone());
-            async move {
-                match ev {
-                    Ok(Some(k)) => Some(judged(&k).map(Some)),
-                    Ok(None) => Some(Ok(None)),
-                    Err(e) => {
-                        tracing::warn!("watch of {what} {name} interrupted ({e}); resuming");
-                        None
-                    }
-                }
-            }
-        })
-        .boxed()
+    super::watch_judged(kube, name, judged::<K>)
 }
 
 /// kubectl's `rollout pause`/`resume` read the object, then refuse every kind but Deployment:

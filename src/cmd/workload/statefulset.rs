@@ -126,23 +126,8 @@ impl Workload for StatefulSetWorkload {
         kinds::STATEFULSET
     }
 
-    /// Pause and resume are taken so that, as in kubectl, the object is read and then refused
-    /// with kubectl's own words (and a missing one is "not found").
-    fn verbs(&self) -> &'static [Verb] {
-        &[
-            Verb::Pause,
-            Verb::Resume,
-            Verb::Restart,
-            Verb::Undo,
-            Verb::History,
-            Verb::Status,
-            Verb::Scale,
-            Verb::SetImage,
-        ]
-    }
-
     fn names<'a>(&'a self, kube: &'a Kube, labels: &'a str) -> BoxFuture<'a, Result<Vec<String>>> {
-        native::names::<StatefulSet>(kube, labels).boxed()
+        super::list_names::<StatefulSet>(kube, labels).boxed()
     }
 
     fn rollout<'a>(

@@ -5,7 +5,7 @@ mod kubectl;
 
 use futures::future::BoxFuture;
 use futures::stream::BoxStream;
-use futures::{FutureExt, StreamExt};
+use futures::FutureExt;
 use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};
 use kube::ResourceExt;
 use kube::api::{Api, ListParams, Patch, PatchParams};
@@ -13,7 +13,9 @@ use serde_json::json;
 
 use super::Driver;
 use super::images::image_ops;
-use super::{Cx, Embedded, Observed, Phase, Verb, Workload, Written, pods};
+use super::{
+    Cx, Embedded, Observed, Phase, Verb, Workload, Written, list_names, pods, watch_judged,
+};
 use crate::cli::rollout::HistoryArgs;
 use crate::cli::{DryRun, OutputFormat};
 use crate::client::Kube;
@@ -108,29 +110,8 @@ impl Workload for DeploymentWorkload {
         kinds::DEPLOYMENT
     }
 
-    fn verbs(&self) -> &'static [Verb] {
-        &[
-            Verb::Pause,
-            Verb::Resume,
-            Verb::Restart,
-            Verb::Undo,
-            Verb::History,
-            Verb::Status,
-            Verb::Scale,
-            Verb::SetImage,
-        ]
-    }
-
     fn names<'a>(&'a self, kube: &'a Kube, labels: &'a str) -> BoxFuture<'a, Result<Vec<String>>> {
-        async move {
-            let lp = ListParams::default().labels(labels);
-            api(kube)
-                .list_metadata(&lp)
-                .await
-                .map(|l| l.items.iter().map(|m| m.name_any()).collect())
-                .map_err(|e| from_kube(e, &kube.server, None))
-        }
-        .boxed()
+        list_names::<Deployment>(kube, labels).boxed()
     }
 
     fn rollout<'a>(
@@ -195,24 +176,7 @@ impl Workload for DeploymentWorkload {
         name: &str,
         revision: i64,
     ) -> BoxStream<'static, Result<Option<Observed>>> {
-        let name = name.to_string();
-        kube::runtime::watcher::watch_object(api(kube), &name)
-            .filter_map(move |ev| {
-                let name = name.clone();
-                async move {
-                    match ev {
-                        Ok(Some(d)) => Some(judged(&d, revision).map(Some)),
-                        Ok(None) => Some(Ok(None)),
-                        Err(e) => {
-                            tracing::warn!(
-                                "watch of deployment {name} interrupted ({e}); resuming"
-                            );
-                            None
-                        }
-                    }
-                }
-            })
-            .boxed()
+        watch_judged(kube, name, move |d: &Deployment| judged(d, revision))
     }
 
     /// kubectl does not look at a Deployment's pods; neither do we.
