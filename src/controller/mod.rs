@@ -2,11 +2,17 @@
 //! operator is installed. Each kind has a pure `plan` (snapshot → writes) and a thin `sync`
 //! that carries the writes out; `runtime` watches, queues and holds the Lease.
 
+pub mod actions;
 pub mod cloneset;
 pub mod events;
+pub mod goencode;
+pub mod inplace;
+pub mod inplace_state;
 pub mod intstr;
 pub mod lease;
 pub mod pod;
+pub mod podsync;
+pub mod revision;
 pub mod runtime;
 pub mod selector;
 

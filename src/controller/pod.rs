@@ -32,6 +32,61 @@ pub mod state {
     pub const PREPARING_DELETE: &str = "PreparingDelete";
 }
 
+/// The name every workload controller caches pods slimmed under: the runtime keeps one pod
+/// cache, slimmed only when every reader asks for the same slimming (`runtime::Slim`).
+pub const SLIM: &str = "workload-pod";
+
+/// What the workload controllers read of a pod: all of its metadata, its containers' names and
+/// images, its node (and the node affinity that pins a DaemonSet pod not yet scheduled), its
+/// hostname and subdomain, the claims it mounts, its readiness gates, and its status less
+/// addresses. Env, probes, resources, other volumes and the rest are most of a pod's bytes and
+/// never read; the in-place update writes a patch of what it changes, never the cached pod.
+pub fn slim(p: &mut Pod) {
+    use k8s_openapi::api::core::v1::{Affinity, Container, PodSpec, Volume};
+    if let Some(spec) = p.spec.take() {
+        p.spec = Some(PodSpec {
+            containers: spec
+                .containers
+                .into_iter()
+                .map(|c| Container {
+                    name: c.name,
+                    image: c.image,
+                    ..Default::default()
+                })
+                .collect(),
+            node_name: spec.node_name,
+            readiness_gates: spec.readiness_gates,
+            hostname: spec.hostname,
+            subdomain: spec.subdomain,
+            affinity: spec
+                .affinity
+                .and_then(|a| a.node_affinity)
+                .map(|n| Affinity {
+                    node_affinity: Some(n),
+                    ..Default::default()
+                }),
+            volumes: spec.volumes.map(|v| {
+                v.into_iter()
+                    .filter(|v| v.persistent_volume_claim.is_some())
+                    .map(|v| Volume {
+                        name: v.name,
+                        persistent_volume_claim: v.persistent_volume_claim,
+                        ..Default::default()
+                    })
+                    .collect()
+            }),
+            ..Default::default()
+        });
+    }
+    if let Some(st) = p.status.as_mut() {
+        st.host_ip = None;
+        st.host_ips = None;
+        st.pod_ip = None;
+        st.pod_ips = None;
+        st.qos_class = None;
+    }
+}
+
 pub fn label<'a>(pod: &'a Pod, key: &str) -> Option<&'a str> {
     pod.metadata.labels.as_ref()?.get(key).map(String::as_str)
 }

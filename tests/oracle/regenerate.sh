@@ -10,7 +10,7 @@ check=false
 mkdir -p "$root/target/oracle"
 (cd "$root/tests/oracle/revision" && GOTOOLCHAIN=local GOFLAGS=-mod=mod go build -o "$bin" .)
 
-types="$root/src/controller/cloneset/go_types.json"
+types="$root/src/controller/go_types.json"
 expected="$root/tests/fixtures/revisions/expected.json"
 tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT

@@ -11,7 +11,7 @@ use crate::api::cloneset::{
 };
 use crate::api::common::InPlaceUpdateStrategy;
 
-use super::goencode::{self, quantity::Quantity};
+use crate::controller::goencode::{self, quantity::Quantity};
 
 /// The spec with the webhook's defaults filled in.
 pub fn apply(cs: &CloneSet) -> CloneSet {

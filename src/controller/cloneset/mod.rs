@@ -2,9 +2,6 @@
 
 pub mod defaults;
 pub mod goal;
-pub mod goencode;
-pub mod inplace;
-pub mod inplace_state;
 pub mod plan;
 pub mod preview;
 pub mod reconciler;

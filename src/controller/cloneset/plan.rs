@@ -21,21 +21,19 @@ mod scale;
 mod status;
 mod update;
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
 use k8s_openapi::api::apps::v1::ControllerRevision;
 use k8s_openapi::api::core::v1::{PersistentVolumeClaim, Pod};
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::OwnerReference;
 use k8s_openapi::jiff::Timestamp;
 use kube::ResourceExt;
 use serde::Serialize;
 
 use super::defaults;
-use super::inplace::InPlaceChange;
-pub use super::inplace_state::{ImageId, InPlaceGrace, InPlaceState, rfc3339};
 use crate::api::cloneset::{CloneSet, CloneSetStatus};
+pub use crate::controller::actions::{Action, PodMarks, RevisionWrite, Stuck};
+pub use crate::controller::inplace_state::{ImageId, InPlaceGrace, InPlaceState, rfc3339};
 use crate::controller::selector;
 pub use limits::{Diffs, Limits, diffs};
 pub use scale::new_pod;
@@ -49,7 +47,7 @@ use {
     crate::api::cloneset::CloneSetUpdateStrategyType,
     crate::controller::pod::{self, keys, state},
     k8s_openapi::apimachinery::pkg::apis::meta::v1::Time,
-    std::collections::BTreeSet,
+    std::collections::{BTreeMap, BTreeSet},
 };
 /// What the pass sees. `seed` makes the random instance ids reproducible.
 #[derive(Debug, Clone)]
@@ -64,143 +62,6 @@ pub struct Snapshot {
     pub pvcs: Vec<PersistentVolumeClaim>,
     pub now: Timestamp,
     pub seed: u64,
-}
-
-/// A write to a revision.
-#[derive(Debug, Clone, Serialize)]
-#[serde(tag = "op", rename_all = "camelCase")]
-pub enum RevisionWrite {
-    Create {
-        #[serde(skip)]
-        revision: Box<ControllerRevision>,
-        name: String,
-    },
-    /// An older revision equal to the template becomes the newest again (a rollback).
-    Renumber {
-        name: String,
-        revision: i64,
-        #[serde(skip)]
-        vct_hash: String,
-    },
-}
-
-/// A change to a pod's labels/annotations, and possibly its `InPlaceUpdateReady` condition.
-/// With a condition it is written through `pods/status` (which also takes metadata), so a
-/// freshly scheduled pod costs one request to become Normal and Ready.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct PodMarks {
-    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
-    pub labels: BTreeMap<String, Option<String>>,
-    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
-    pub annotations: BTreeMap<String, Option<String>>,
-    /// Set `InPlaceUpdateReady` True.
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
-    pub gate_ready: bool,
-    /// Finalizers to add (a hook re-armed).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub add_finalizers: Vec<String>,
-}
-
-impl PodMarks {
-    fn is_empty(&self) -> bool {
-        *self == PodMarks::default()
-    }
-}
-
-/// One write to the cluster.
-#[derive(Debug, Clone, Serialize)]
-#[serde(tag = "action", rename_all = "camelCase")]
-pub enum Action {
-    /// Create a pod (and its missing PVCs first).
-    Create {
-        pod: String,
-        revision: String,
-        #[serde(skip)]
-        object: Box<Pod>,
-        #[serde(skip_serializing_if = "Vec::is_empty")]
-        pvcs: Vec<String>,
-        #[serde(skip)]
-        pvc_objects: Vec<PersistentVolumeClaim>,
-    },
-    /// Delete a pod and the PVCs of its instance id.
-    Delete {
-        pod: String,
-        #[serde(skip)]
-        uid: String,
-        reason: &'static str,
-        #[serde(skip_serializing_if = "Vec::is_empty")]
-        pvcs: Vec<String>,
-    },
-    /// Update a pod in place: `InPlaceUpdateReady` False, then the new images and revision.
-    UpdateInPlace {
-        pod: String,
-        from: String,
-        to: String,
-        #[serde(flatten)]
-        change: InPlaceChange,
-        #[serde(skip_serializing_if = "is_zero")]
-        grace_seconds: i32,
-    },
-    /// Finish an in-place update whose grace period has passed: write the images.
-    FinishGrace {
-        pod: String,
-        images: BTreeMap<String, String>,
-    },
-    /// Labels, annotations, readiness condition.
-    Mark {
-        pod: String,
-        reason: &'static str,
-        #[serde(flatten)]
-        marks: PodMarks,
-    },
-    /// The pod no longer matches the selector: drop our controller reference.
-    Release { pod: String },
-    /// Delete a PVC no pod will use.
-    DeletePvc { pvc: String },
-    /// With PVC reuse off, hand the PVC of an inactive pod to that pod (the CloneSet's
-    /// reference replaced by the pod's), so it goes with the pod.
-    ReownPvc {
-        pvc: String,
-        pod: String,
-        #[serde(skip)]
-        resource_version: String,
-        #[serde(skip)]
-        owner_references: Vec<OwnerReference>,
-    },
-}
-
-fn is_zero(v: &i32) -> bool {
-    *v == 0
-}
-
-impl Action {
-    /// The pod the action writes, to rename it (none for a PVC's own action).
-    pub fn pod_mut(&mut self) -> Option<&mut String> {
-        match self {
-            Action::Create { pod, .. }
-            | Action::Delete { pod, .. }
-            | Action::UpdateInPlace { pod, .. }
-            | Action::FinishGrace { pod, .. }
-            | Action::Mark { pod, .. }
-            | Action::Release { pod }
-            | Action::ReownPvc { pod, .. } => Some(pod),
-            Action::DeletePvc { .. } => None,
-        }
-    }
-
-    pub fn pod(&self) -> &str {
-        match self {
-            Action::Create { pod, .. }
-            | Action::Delete { pod, .. }
-            | Action::UpdateInPlace { pod, .. }
-            | Action::FinishGrace { pod, .. }
-            | Action::Mark { pod, .. }
-            | Action::Release { pod }
-            | Action::ReownPvc { pod, .. } => pod,
-            Action::DeletePvc { pvc } => pvc,
-        }
-    }
 }
 
 /// The outcome of one pass.
@@ -236,14 +97,6 @@ pub struct Plan {
     pub stuck: Vec<Stuck>,
 }
 
-/// A pod of the update revision that cannot start.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Stuck {
-    pub pod: String,
-    pub container: String,
-    pub reason: String,
-    pub message: String,
-}
 /// Why no plan can be made.
 #[derive(Debug, thiserror::Error)]
 pub enum PlanError {

@@ -19,8 +19,8 @@ use k8s_openapi::jiff::{SignedDuration, Timestamp};
 use kube::ResourceExt;
 use serde::Serialize;
 
-use super::inplace_state::{self, set_meta};
 use super::plan::{self, Action, Plan, PlanError, PodMarks, RevisionWrite, Snapshot};
+use crate::controller::inplace_state::{self, set_meta};
 use crate::controller::pod::{self, keys};
 
 /// One batch of the preview.

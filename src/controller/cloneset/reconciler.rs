@@ -39,36 +39,6 @@ fn owner<K: Resource>(obj: &K) -> Vec<Key> {
         .collect()
 }
 
-/// What the CloneSet plan reads of a pod: all of its metadata, its containers' names and
-/// images, its node and readiness gates, and its status less addresses. Volumes, env, probes,
-/// resources, tolerations and the rest are most of a pod's bytes and never read; the in-place
-/// update writes a patch of what it changes, never the cached pod whole.
-fn slim_pod(p: &mut Pod) {
-    if let Some(spec) = p.spec.take() {
-        p.spec = Some(k8s_openapi::api::core::v1::PodSpec {
-            containers: spec
-                .containers
-                .into_iter()
-                .map(|c| k8s_openapi::api::core::v1::Container {
-                    name: c.name,
-                    image: c.image,
-                    ..Default::default()
-                })
-                .collect(),
-            node_name: spec.node_name,
-            readiness_gates: spec.readiness_gates,
-            ..Default::default()
-        });
-    }
-    if let Some(st) = p.status.as_mut() {
-        st.host_ip = None;
-        st.host_ips = None;
-        st.pod_ip = None;
-        st.pod_ips = None;
-        st.qos_class = None;
-    }
-}
-
 fn owned_by<K: Resource>(obj: &K, uid: &str) -> bool {
     obj.meta()
         .owner_references
@@ -91,8 +61,8 @@ impl Reconciler for CloneSetReconciler {
         w.secondary_slim::<Pod>(
             |p, _| owner(p),
             Slim {
-                name: "cloneset-pod",
-                apply: slim_pod,
+                name: pod::SLIM,
+                apply: pod::slim,
             },
         );
         w.secondary::<ControllerRevision>(|r, _| owner(r));
@@ -187,13 +157,9 @@ async fn pass(cx: &Context, key: &Key, cs: CloneSet) -> Pass {
         }
     };
     let cs = &snapshot.cloneset;
-    let w = Writer {
-        client: &cx.client,
-        cs,
-        events: &cx.recorder,
-    };
+    let w = Writer::new(&cx.client, &cx.recorder, cs, "CloneSet");
     if let Some(d) = &plan.defaulted {
-        match sync::write_defaults(&w, d).await {
+        match sync::write_defaults(&w, cs, d).await {
             Ok(e) => out.expect.push(e),
             Err(e) => out.report.errors.push(e.to_string()),
         }
@@ -204,7 +170,7 @@ async fn pass(cx: &Context, key: &Key, cs: CloneSet) -> Pass {
         .iter()
         .map(|p| (p.name_any(), p.clone()))
         .collect();
-    let applied = sync::apply(&w, &plan, &pods).await;
+    let applied = sync::apply(&w, cs, &plan, &pods).await;
     let r = &mut out.report;
     r.created = applied.created;
     r.deleted = applied.deleted;

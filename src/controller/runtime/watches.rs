@@ -17,20 +17,14 @@ use serde::de::DeserializeOwned;
 
 use super::{Key, Scope};
 
-/// What a watched type must be to be cached and shared.
-pub trait Watched:
-    Resource<DynamicType = (), Scope = k8s_openapi::NamespaceResourceScope>
-    + Clone
-    + DeserializeOwned
-    + std::fmt::Debug
-    + Send
-    + Sync
-    + 'static
+/// What a type must be to be cached and shared, namespaced or not.
+pub trait Cached:
+    Resource<DynamicType = ()> + Clone + DeserializeOwned + std::fmt::Debug + Send + Sync + 'static
 {
 }
 
-impl<K> Watched for K where
-    K: Resource<DynamicType = (), Scope = k8s_openapi::NamespaceResourceScope>
+impl<K> Cached for K where
+    K: Resource<DynamicType = ()>
         + Clone
         + DeserializeOwned
         + std::fmt::Debug
@@ -39,6 +33,11 @@ impl<K> Watched for K where
         + 'static
 {
 }
+
+/// A namespaced cached type: watched in the runtime's scope (one namespace, or all).
+pub trait Watched: Cached + Resource<Scope = k8s_openapi::NamespaceResourceScope> {}
+
+impl<K> Watched for K where K: Cached + Resource<Scope = k8s_openapi::NamespaceResourceScope> {}
 
 /// How a change of an object maps to keys of one reconciler.
 type Mapper = Box<dyn Fn(&dyn Any, &Stores) -> Vec<Key> + Send + Sync>;
@@ -69,7 +68,7 @@ pub(super) trait MetaStore: Send + Sync {
     fn seen(&self, namespace: &str, name: &str) -> Option<Seen>;
 }
 
-impl<K: Watched> MetaStore for Store<K> {
+impl<K: Cached> MetaStore for Store<K> {
     fn seen(&self, namespace: &str, name: &str) -> Option<Seen> {
         self.get(&ObjectRef::new(name).within(namespace))
             .map(|o| Seen {
@@ -89,17 +88,17 @@ pub fn resource_version(meta: &k8s_openapi::apimachinery::pkg::apis::meta::v1::O
 
 impl Stores {
     /// The cache of `K`; `None` when no reconciler registered it.
-    pub fn store<K: Watched>(&self) -> Option<&Store<K>> {
+    pub fn store<K: Cached>(&self) -> Option<&Store<K>> {
         self.typed.get(&TypeId::of::<K>())?.downcast_ref()
     }
 
-    pub fn get<K: Watched>(&self, key: &Key) -> Option<Arc<K>> {
+    pub fn get<K: Cached>(&self, key: &Key) -> Option<Arc<K>> {
         self.store::<K>()?
             .get(&ObjectRef::new(&key.1).within(&key.0))
     }
 
     /// Every cached `K` in `namespace` for which `keep` holds.
-    pub fn list<K: Watched>(&self, namespace: &str, keep: impl Fn(&K) -> bool) -> Vec<Arc<K>> {
+    pub fn list<K: Cached>(&self, namespace: &str, keep: impl Fn(&K) -> bool) -> Vec<Arc<K>> {
         self.store::<K>()
             .map(|s| {
                 s.state()
@@ -111,7 +110,7 @@ impl Stores {
     }
 
     /// Every cached `K` in scope.
-    pub fn all<K: Watched>(&self) -> Vec<Arc<K>> {
+    pub fn all<K: Cached>(&self) -> Vec<Arc<K>> {
         self.store::<K>().map(|s| s.state()).unwrap_or_default()
     }
 
@@ -173,7 +172,9 @@ impl Watches {
     /// object watches only that name.
     pub fn primary<K: Watched>(&mut self) {
         let name = self.only_name.clone();
+        let api = api::<K>(&self.client, &self.scope);
         self.register::<K>(
+            api,
             name,
             |o: &K, _| {
                 o.meta()
@@ -192,7 +193,17 @@ impl Watches {
         &mut self,
         map: impl Fn(&K, &Stores) -> Vec<Key> + Send + Sync + 'static,
     ) {
-        self.register::<K>(None, map, None);
+        let api = api::<K>(&self.client, &self.scope);
+        self.register::<K>(api, None, map, None);
+    }
+
+    /// A cluster-scoped type the reconciler reads (nodes), watched whole whatever the scope.
+    pub fn cluster<K: Cached + Resource<Scope = k8s_openapi::ClusterResourceScope>>(
+        &mut self,
+        map: impl Fn(&K, &Stores) -> Vec<Key> + Send + Sync + 'static,
+    ) {
+        let api = Api::all(self.client.clone());
+        self.register::<K>(api, None, map, None);
     }
 
     /// As `secondary`, caching only what `slim` leaves of each object (memory: the store holds
@@ -203,11 +214,13 @@ impl Watches {
         map: impl Fn(&K, &Stores) -> Vec<Key> + Send + Sync + 'static,
         slim: Slim<K>,
     ) {
-        self.register::<K>(None, map, Some(slim));
+        let api = api::<K>(&self.client, &self.scope);
+        self.register::<K>(api, None, map, Some(slim));
     }
 
-    fn register<K: Watched>(
+    fn register<K: Cached>(
         &mut self,
+        api: Api<K>,
         only_name: Option<String>,
         map: impl Fn(&K, &Stores) -> Vec<Key> + Send + Sync + 'static,
         slim: Option<Slim<K>>,
@@ -235,7 +248,6 @@ impl Watches {
         let (reader, writer) = reflector::store::<K>();
         self.stores.typed.insert(id, Arc::new(reader.clone()));
         self.stores.meta.insert(id, Arc::new(reader));
-        let api = api::<K>(&self.client, &self.scope);
         let slim_fn = slim.map(|s| s.apply);
         let open = Box::new(move |name: Option<String>, slim: Option<&'static str>| {
             let slim_fn = slim.and(slim_fn);
@@ -306,7 +318,7 @@ fn slim<K: Resource>(o: &mut K) {
     o.meta_mut().managed_fields = None;
 }
 
-fn open_watch<K: Watched>(
+fn open_watch<K: Cached>(
     api: Api<K>,
     writer: reflector::store::Writer<K>,
     only_name: Option<String>,

@@ -12,7 +12,7 @@ use serde_json::{Map, Value};
 use super::super::revision;
 use super::RevisionWrite;
 use crate::api::cloneset::CloneSet;
-use crate::controller::pod;
+use crate::controller::pod::{self, keys};
 use crate::controller::selector;
 
 /// The revisions of a pass.
@@ -105,7 +105,7 @@ fn update_revision(
             Some(RevisionWrite::Renumber {
                 name: owned[i].name_any(),
                 revision: next_number,
-                vct_hash: revision::vct_hash(cs),
+                annotations: [(keys::VCT_HASH.to_string(), revision::vct_hash(cs))].into(),
             }),
         ),
         None => {

@@ -8,11 +8,11 @@ use std::time::Duration;
 use k8s_openapi::api::core::v1::Pod;
 use k8s_openapi::jiff::Timestamp;
 
-use super::super::inplace::{self, InPlaceChange};
 use super::super::sort;
 use super::ctx::{Ctx, hooked, state_marks};
 use super::{Action, InPlaceGrace, InPlaceState, PodMarks, diffs};
 use crate::api::cloneset::CloneSetUpdateStrategyType;
+use crate::controller::inplace::{self, InPlaceChange};
 use crate::controller::pod::{self, keys, state};
 
 /// The update step (reference notes §3.9).
