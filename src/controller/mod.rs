@@ -12,6 +12,7 @@ pub mod intstr;
 pub mod lease;
 pub mod pod;
 pub mod podsync;
+pub mod podupdate;
 pub mod revision;
 pub mod runtime;
 pub mod selector;

@@ -34,11 +34,11 @@ use super::defaults;
 use crate::api::cloneset::{CloneSet, CloneSetStatus};
 pub use crate::controller::actions::{Action, PodMarks, RevisionWrite, Stuck};
 pub use crate::controller::inplace_state::{ImageId, InPlaceGrace, InPlaceState, rfc3339};
+pub use crate::controller::podupdate::inplace_completed;
 use crate::controller::selector;
 pub use limits::{Diffs, Limits, diffs};
 pub use scale::new_pod;
 pub use status::REFUSED_REASON;
-pub use update::inplace_completed;
 
 // The names the tests (`use super::*`) had in scope before the pass was split into steps.
 #[cfg(test)]

@@ -3,15 +3,15 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use k8s_openapi::api::core::v1::Pod;
 use k8s_openapi::jiff::Timestamp;
 use kube::ResourceExt;
 use serde_json::{Map, Value};
 
-use super::{Limits, PodMarks, rfc3339};
+use super::Limits;
 use crate::api::cloneset::{CloneSet, CloneSetUpdateStrategyType};
 use crate::api::common::{Lifecycle, LifecycleHook};
-use crate::controller::pod::{self, keys, state};
+use crate::controller::pod::{self, keys};
+use crate::controller::podupdate;
 
 pub(super) struct Ctx<'a> {
     pub(super) cs: &'a CloneSet,
@@ -82,17 +82,6 @@ impl Ctx<'_> {
     pub(super) fn inplace_hook(&self) -> Option<&LifecycleHook> {
         self.lifecycle().and_then(|l| l.in_place_update.as_ref())
     }
-    pub(super) fn pre_normal(&self) -> Option<&LifecycleHook> {
-        self.lifecycle().and_then(|l| l.pre_normal.as_ref())
-    }
-    /// The lifecycle state after a completed in-place update.
-    pub(super) fn after_update(&self, p: &Pod) -> &'static str {
-        if self.lifecycle().is_some() && !hooked(p, self.inplace_hook(), true) {
-            state::UPDATED
-        } else {
-            state::NORMAL
-        }
-    }
     pub(super) fn template_of_revision(&self, rev: &str) -> Option<&Map<String, Value>> {
         self.templates.get(rev).or_else(|| {
             self.templates
@@ -103,30 +92,26 @@ impl Ctx<'_> {
     }
 }
 
-/// Upstream's `IsPodHooked` (`all == false`: any handler present) and `IsPodAllHooked`
-/// (`all == true`: every handler present). A hook with no handlers is never hooked and always
-/// all-hooked, so an empty hook (`preNormal: {}`, `inPlaceUpdate: {markPodNotReady: true}`)
-/// lets the pod pass at once; no hook at all is neither.
-pub(super) fn hooked(p: &Pod, hook: Option<&LifecycleHook>, all: bool) -> bool {
-    let Some(h) = hook else { return false };
-    let labels = h.labels_handler.clone().unwrap_or_default();
-    let finalizers = h.finalizers_handler.clone().unwrap_or_default();
-    let has_label = |(k, v): (&String, &String)| pod::label(p, k) == Some(v.as_str());
-    let pf = p.metadata.finalizers.clone().unwrap_or_default();
-    let has_fin = |f: &String| pf.contains(f);
-    if all {
-        labels.iter().all(has_label) && finalizers.iter().all(has_fin)
-    } else {
-        labels.iter().any(has_label) || finalizers.iter().any(has_fin)
+/// The per-pod update's view of the pass (shared with the other kinds).
+impl Ctx<'_> {
+    pub(super) fn pods(&self) -> podupdate::Cx<'_> {
+        podupdate::Cx {
+            lifecycle: self.cs.spec.lifecycle.as_ref(),
+            now: self.now,
+            update: &self.update,
+            templates: &self.templates,
+            policy: match self.policy {
+                CloneSetUpdateStrategyType::InPlaceIfPossible => {
+                    podupdate::Policy::InPlaceIfPossible
+                }
+                CloneSetUpdateStrategyType::InPlaceOnly => podupdate::Policy::InPlaceOnly,
+                _ => podupdate::Policy::ReCreate,
+            },
+            grace: self.grace,
+            normal_waits_for_node: true,
+            template_hash_label: true,
+        }
     }
 }
 
-/// The marks that move a pod to lifecycle state `new_state`.
-pub(super) fn state_marks(new_state: &str, now: Timestamp) -> PodMarks {
-    let mut m = PodMarks::default();
-    m.labels
-        .insert(keys::STATE.into(), Some(new_state.to_string()));
-    m.annotations
-        .insert(keys::STATE_TIMESTAMP.into(), Some(rfc3339(now)));
-    m
-}
+pub(super) use crate::controller::podupdate::{hooked, state_marks};
