@@ -88,6 +88,9 @@ pub enum Action {
         change: InPlaceChange,
         #[serde(skip_serializing_if = "is_zero")]
         grace_seconds: i32,
+        /// Also label the pod `pod-template-hash` (CloneSet).
+        #[serde(skip)]
+        template_hash: bool,
     },
     /// Finish an in-place update whose grace period has passed: write the images.
     FinishGrace {

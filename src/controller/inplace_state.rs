@@ -159,13 +159,24 @@ fn write_state(p: &mut Pod, st: &InPlaceState) {
 /// The in-place update of `p` to revision `to` (upstream's updatePodInPlace): revision labels,
 /// lifecycle state `Updating`, the state annotation; the change applied now, or with
 /// `grace_seconds > 0` (whatever it changes) parked until [`finish_grace`].
-pub fn begin(p: &mut Pod, to: &str, change: &InPlaceChange, grace_seconds: i32, now: Timestamp) {
+/// `template_hash`: also write `pod-template-hash` (CloneSet's revision adapter does; the
+/// StatefulSet's writes `controller-revision-hash` alone).
+pub fn begin(
+    p: &mut Pod,
+    to: &str,
+    template_hash: bool,
+    change: &InPlaceChange,
+    grace_seconds: i32,
+    now: Timestamp,
+) {
     let mut labels = BTreeMap::new();
     labels.insert(keys::REVISION.to_string(), Some(to.to_string()));
-    labels.insert(
-        keys::POD_TEMPLATE_HASH.to_string(),
-        Some(pod::short_hash(to).to_string()),
-    );
+    if template_hash {
+        labels.insert(
+            keys::POD_TEMPLATE_HASH.to_string(),
+            Some(pod::short_hash(to).to_string()),
+        );
+    }
     labels.insert(keys::STATE.to_string(), Some(state::UPDATING.to_string()));
     set_meta(&mut p.metadata.labels, &labels);
     let annotations = p.metadata.annotations.get_or_insert_with(BTreeMap::new);
@@ -288,7 +299,7 @@ mod tests {
     fn without_grace_the_change_is_applied_at_once() {
         let now: Timestamp = "2026-01-01T00:00:00Z".parse().unwrap();
         let mut p = pod();
-        begin(&mut p, "web-2", &change(), 0, now);
+        begin(&mut p, "web-2", true, &change(), 0, now);
         assert_eq!(
             p.spec.as_ref().unwrap().containers[0].image.as_deref(),
             Some("i:2")
@@ -308,7 +319,7 @@ mod tests {
     fn with_grace_everything_waits_for_the_end() {
         let now: Timestamp = "2026-01-01T00:00:00Z".parse().unwrap();
         let mut p = pod();
-        begin(&mut p, "web-2", &change(), 5, now);
+        begin(&mut p, "web-2", true, &change(), 5, now);
         assert_eq!(
             p.spec.as_ref().unwrap().containers[0].image.as_deref(),
             Some("i:1")
@@ -355,7 +366,7 @@ mod tests {
             images: BTreeMap::new(),
             ..change()
         };
-        begin(&mut p, "web-2", &only_meta, 5, now);
+        begin(&mut p, "web-2", true, &only_meta, 5, now);
         assert_eq!(pod::label(&p, "a"), Some("1"));
         assert!(pod::annotation(&p, keys::INPLACE_GRACE).is_some());
     }

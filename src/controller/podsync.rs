@@ -108,6 +108,15 @@ fn describe(e: &kube::Error) -> String {
     }
 }
 
+/// A pod Event whose words differ by kind (each upstream controller words its own).
+#[derive(Clone, Copy)]
+pub enum Said {
+    Created,
+    NotCreated,
+    Deleted,
+    NotDeleted,
+}
+
 /// Where a pass writes: the owner's namespace, and the owner its Events are about.
 pub struct Writer<'a> {
     pub client: &'a Client,
@@ -133,6 +142,32 @@ impl<'a> Writer<'a> {
             events,
             owner: crate::controller::events::reference(owner),
             kind,
+        }
+    }
+
+    /// The message upstream's controller of this kind writes for `said` about `pod`.
+    pub fn said(&self, said: Said, pod: &str, err: Option<&str>) -> String {
+        let err = err.unwrap_or_default();
+        let set = self.owner.name.as_deref().unwrap_or_default();
+        match (self.kind, said) {
+            ("StatefulSet", Said::Created) => {
+                format!("create Pod {pod} in StatefulSet {set} successful")
+            }
+            ("StatefulSet", Said::NotCreated) => {
+                format!("create Pod {pod} in StatefulSet {set} failed error: {err}")
+            }
+            ("StatefulSet", Said::Deleted) => {
+                format!("delete Pod {pod} in StatefulSet {set} successful")
+            }
+            ("StatefulSet", Said::NotDeleted) => format!("failed to delete pod {pod}: {err}"),
+            ("DaemonSet", Said::Created) => format!("Created pod: {pod}"),
+            ("DaemonSet", Said::NotCreated) => format!("Error creating: {err}"),
+            ("DaemonSet", Said::Deleted) => format!("Deleted pod: {pod}"),
+            ("DaemonSet", Said::NotDeleted) => format!("Error deleting: {err}"),
+            (_, Said::Created) => format!("succeed to create pod {pod}"),
+            (_, Said::NotCreated) => format!("failed to create pod: {err}, pod: {pod}"),
+            (_, Said::Deleted) => format!("succeed to delete pod {pod}"),
+            (_, Said::NotDeleted) => format!("failed to delete pod {pod}: {err}"),
         }
     }
 
@@ -309,6 +344,9 @@ async fn create(w: &Writer<'_>, a: &Action) -> Result<String, SyncError> {
     for c in pvc_objects {
         let result = match pvcs.create(&post(), c).await {
             Ok(_) => continue,
+            // A StatefulSet's claims outlive their pods and are the same claim for the same
+            // ordinal: one that exists is the pod's own (upstream creates only missing ones).
+            Err(e) if is_code(&e, 409) && w.kind == "StatefulSet" => continue,
             Err(e) if is_code(&e, 409) => Err(SyncError::ForeignPvc {
                 pod: pod.clone(),
                 pvc: c.name_any(),
@@ -326,13 +364,13 @@ async fn create(w: &Writer<'_>, a: &Action) -> Result<String, SyncError> {
     }
     match w.api::<Pod>().create(&post(), object).await {
         Ok(_) => {
-            w.normal("SuccessfulCreate", format!("succeed to create pod {pod}"));
+            w.normal("SuccessfulCreate", w.said(Said::Created, pod, None));
             Ok(pod.clone())
         }
         Err(e) => {
             w.warning(
                 "FailedCreate",
-                format!("failed to create pod: {}, pod: {pod}", describe(&e)),
+                w.said(Said::NotCreated, pod, Some(&describe(&e))),
             );
             Err(SyncError::api(format!("creating pod {pod}"))(e))
         }
@@ -399,9 +437,12 @@ async fn other(
             to,
             change,
             grace_seconds,
+            template_hash,
             ..
         } => {
+            let to = (to.as_str(), *template_hash);
             let wrote = update_in_place(w, pod, to, change, *grace_seconds, cache).await;
+            let to = to.0;
             match &wrote {
                 Ok(_) => w.normal(
                     "SuccessfulUpdatePodInPlace",
@@ -435,12 +476,12 @@ async fn delete_pod(w: &Writer<'_>, pod: &str, uid: &str, claims: &[String]) -> 
         Err(e) => {
             w.warning(
                 "FailedDelete",
-                format!("failed to delete pod {pod}: {}", describe(&e)),
+                w.said(Said::NotDeleted, pod, Some(&describe(&e))),
             );
             return Err(SyncError::api(format!("deleting pod {pod}"))(e));
         }
     }
-    w.normal("SuccessfulDelete", format!("succeed to delete pod {pod}"));
+    w.normal("SuccessfulDelete", w.said(Said::Deleted, pod, None));
     let pvcs: Api<PersistentVolumeClaim> = w.api();
     for c in claims {
         if let Err(e) = pvcs.delete(c, &DeleteParams::default()).await
@@ -566,7 +607,7 @@ fn recreate_event(w: &Writer<'_>, pod: &str, revision: &str, wrote: &Wrote) {
 async fn update_in_place(
     w: &Writer<'_>,
     pod: &str,
-    to: &str,
+    to: (&str, bool),
     change: &crate::controller::inplace::InPlaceChange,
     grace_seconds: i32,
     cache: &BTreeMap<String, Arc<Pod>>,
@@ -600,7 +641,7 @@ async fn update_in_place(
     }
     let what = format!("updating pod {pod} in place");
     let rv = replace_pod(&pods, pod, current, &what, |p| {
-        inplace_state::begin(p, to, change, grace_seconds, Timestamp::now());
+        inplace_state::begin(p, to.0, to.1, change, grace_seconds, Timestamp::now());
     })
     .await?;
     Ok((vec![Expect::at::<Pod>(&w.ns(), pod, rv)], Done::Updated))

@@ -89,6 +89,7 @@ pub fn try_in_place(
             to: cx.update.to_string(),
             change,
             grace_seconds: cx.grace,
+            template_hash: cx.template_hash_label,
         });
     }
     Ok(())

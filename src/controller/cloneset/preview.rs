@@ -169,10 +169,11 @@ fn apply_action(world: &mut Snapshot, a: &Action, now: Timestamp) {
             to,
             change,
             grace_seconds,
+            template_hash,
             ..
         } => {
             if let Some(p) = pod_mut(world, name) {
-                inplace_state::begin(p, to, change, *grace_seconds, now);
+                inplace_state::begin(p, to, *template_hash, change, *grace_seconds, now);
                 if pod::has_gate(p, keys::INPLACE_READY) {
                     set_cond(p, keys::INPLACE_READY, "False", now);
                     set_cond(p, "Ready", "False", now);
