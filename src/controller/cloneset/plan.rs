@@ -30,7 +30,7 @@ use k8s_openapi::jiff::Timestamp;
 use kube::ResourceExt;
 use serde::Serialize;
 
-use super::defaults;
+use super::{defaults, revision};
 use crate::api::cloneset::{CloneSet, CloneSetStatus};
 pub use crate::controller::actions::{Action, PodMarks, RevisionWrite, Stuck};
 pub use crate::controller::inplace_state::{ImageId, InPlaceGrace, InPlaceState, rfc3339};
@@ -43,7 +43,6 @@ pub use status::REFUSED_REASON;
 // The names the tests (`use super::*`) had in scope before the pass was split into steps.
 #[cfg(test)]
 use {
-    super::revision,
     crate::api::cloneset::CloneSetUpdateStrategyType,
     crate::controller::pod::{self, keys, state},
     k8s_openapi::apimachinery::pkg::apis::meta::v1::Time,
@@ -117,7 +116,9 @@ pub fn plan(s: &Snapshot) -> Result<Plan, PlanError> {
     }
     let mut actions = Vec::new();
     let mut owned = claim::claim(&cs, &s.pods, &s.pvcs, &mut actions);
-    let revs = revisions::resolve(&cs, &s.revisions);
+    let build = |collision, number| revision::build(&cs, collision, number);
+    let owner = revisions::owner(&cs, &build);
+    let revs = revisions::resolve(&owner, &s.revisions);
     let ctx = ctx::Ctx::new(
         &cs,
         s.now,
@@ -155,7 +156,7 @@ pub fn plan(s: &Snapshot) -> Result<Plan, PlanError> {
     );
     let status_changed = status::status_differs(&cs.status.clone().unwrap_or_default(), &st);
     let current = st.current_revision.clone().unwrap_or_default();
-    let delete_revisions = revisions::history(&cs, &revs.owned, &ctx.update, &current, &s.pods);
+    let delete_revisions = revisions::history(&owner, &revs.owned, &ctx.update, &current, &s.pods);
     status::requeue_for_min_ready(&ctx.lim, &st, &mut requeue);
     Ok(Plan {
         defaulted,
