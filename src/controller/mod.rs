@@ -6,6 +6,7 @@ pub mod actions;
 pub mod cloneset;
 pub mod events;
 pub mod goencode;
+pub mod imagined;
 pub mod inplace;
 pub mod inplace_state;
 pub mod intstr;
@@ -16,6 +17,7 @@ pub mod podupdate;
 pub mod revision;
 pub mod runtime;
 pub mod selector;
+pub mod statefulset;
 
 /// An embedded controller this build runs.
 pub struct Registration {
@@ -28,8 +30,15 @@ pub struct Registration {
 
 /// Every embedded controller, in the order `controller run` starts them: the one list that
 /// `controller run --controllers` accepts and `version` reports.
-pub const REGISTRY: &[Registration] = &[Registration {
-    name: cloneset::reconciler::NAME,
-    kind: "CloneSet (apps.kruise.io)",
-    make: || Box::new(cloneset::reconciler::CloneSetReconciler),
-}];
+pub const REGISTRY: &[Registration] = &[
+    Registration {
+        name: cloneset::reconciler::NAME,
+        kind: "CloneSet (apps.kruise.io)",
+        make: || Box::new(cloneset::reconciler::CloneSetReconciler),
+    },
+    Registration {
+        name: statefulset::reconciler::NAME,
+        kind: "StatefulSet (apps.kruise.io)",
+        make: || Box::new(statefulset::reconciler::StatefulSetReconciler),
+    },
+];

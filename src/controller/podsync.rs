@@ -708,6 +708,59 @@ fn change_patch(
     serde_json::from_value(ops)
 }
 
+/// Write the webhook defaults (`spec`, serialized) into the stored object, once, guarded by
+/// the resourceVersion the plan read.
+pub async fn write_defaults<K>(
+    w: &Writer<'_>,
+    obj: &K,
+    spec: &impl serde::Serialize,
+) -> Result<Expect, SyncError>
+where
+    K: crate::controller::runtime::Watched + serde::Serialize,
+{
+    let patch = json!({
+        "metadata": {"resourceVersion": obj.resource_version()},
+        "spec": spec,
+    });
+    let name = obj.name_any();
+    w.api::<K>()
+        .patch(&name, &pp(), &Patch::Merge(&patch))
+        .await
+        .map(|o| Expect::at::<K>(&w.ns(), &name, rv(o.meta().resource_version.as_ref())))
+        .map_err(SyncError::api(format!(
+            "writing defaults to {} {name}",
+            w.kind.to_lowercase()
+        )))
+}
+
+/// Write the status computed by a plan, whole, as upstream's status update does: a JSON patch
+/// `add /status` replaces the field, so a condition or field the plan dropped is dropped on
+/// the server too (a merge patch would keep what it omits).
+pub async fn write_status<K>(
+    client: Client,
+    obj: &K,
+    kind: &str,
+    status: &impl serde::Serialize,
+) -> Result<Expect, SyncError>
+where
+    K: crate::controller::runtime::Watched + serde::Serialize,
+{
+    let ns = obj.namespace().unwrap_or_default();
+    let name = obj.name_any();
+    let api: Api<K> = Api::namespaced(client, &ns);
+    let patch: json_patch::Patch = serde_json::from_value(json!([
+        {"op": "add", "path": "/status", "value": status}
+    ]))
+    .map_err(|source| SyncError::Encode {
+        what: format!("status of {kind} {name}"),
+        source,
+    })?;
+    api.patch_status(&name, &pp(), &Patch::<()>::Json(patch))
+        .await
+        .map(|o| Expect::at::<K>(&ns, &name, rv(o.meta().resource_version.as_ref())))
+        .map_err(SyncError::api(format!("writing status of {kind} {name}")))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

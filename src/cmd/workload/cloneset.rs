@@ -18,9 +18,10 @@ use super::{
     Cx, Embedded, Observed, Phase, Verb, Workload, Written, list_names, pods, watch_judged,
 };
 use super::{Driver, kruise_driver};
+use super::{history, plan_text};
 use crate::api::cloneset::{CloneSet, CloneSetUpdateStrategyType};
+use crate::cli::DryRun;
 use crate::cli::rollout::HistoryArgs;
-use crate::cli::{DryRun, OutputFormat};
 use crate::client::Kube;
 use crate::client::kinds::{self, Kind};
 use crate::client::write::{Change, Outcome, apply_locally, guarded};
@@ -33,7 +34,6 @@ use crate::controller::inplace::{self, RESTARTED_AT};
 use crate::controller::pod;
 use crate::controller::runtime::{Goal, Progress, Stuck};
 use crate::error::{Error, Result, Target, from_kube};
-use crate::output::table::KubeTable;
 
 pub struct CloneSetWorkload;
 pub static CLONESET: CloneSetWorkload = CloneSetWorkload;
@@ -139,7 +139,7 @@ impl Workload for CloneSetWorkload {
         name: &'a str,
         a: &'a HistoryArgs,
     ) -> BoxFuture<'a, Result<()>> {
-        history(kube, name, a).boxed()
+        print_history(kube, name, a).boxed()
     }
 
     fn set_image<'a>(
@@ -310,99 +310,25 @@ fn restart_how(c: &CloneSet) -> String {
 
 /// Revisions owned by the CloneSet, oldest first.
 async fn revisions(kube: &Kube, c: &CloneSet) -> Result<Vec<ControllerRevision>> {
-    let api: Api<ControllerRevision> = Api::namespaced(kube.client.clone(), &kube.namespace);
-    let sel = crate::controller::selector::render(&c.spec.selector).unwrap_or_default();
-    let uid = c.metadata.uid.clone().unwrap_or_default();
-    let mut list: Vec<ControllerRevision> = api
-        .list(&ListParams::default().labels(&sel))
-        .await
-        .map_err(|e| from_kube(e, &kube.server, None))?
-        .items
-        .into_iter()
-        .filter(|r| r.owner_references().iter().any(|o| o.uid == uid))
-        .collect();
-    list.sort_by_key(|r| r.revision);
-    Ok(list)
+    history::owned(
+        kube,
+        &c.spec.selector,
+        c.metadata.uid.as_deref().unwrap_or_default(),
+    )
+    .await
 }
 
-async fn history(kube: &Kube, name: &str, a: &HistoryArgs) -> Result<()> {
-    use crate::output;
+async fn print_history(kube: &Kube, name: &str, a: &HistoryArgs) -> Result<()> {
     let c = get(kube, name).await?;
     let revs = revisions(kube, &c).await?;
-    if a.revision > 0 && !revs.iter().any(|r| r.revision == a.revision) {
-        return Err(Error::other(format!(
-            "unable to find the specified revision {} of cloneset \"{name}\"",
-            a.revision
-        )));
-    }
-    let picked: Vec<&ControllerRevision> = revs
-        .iter()
-        .filter(|r| a.revision == 0 || r.revision == a.revision)
-        .collect();
-    match a.output.output {
-        Some(OutputFormat::Name) => {
-            for r in picked {
-                output::outln(&format!("controllerrevision.apps/{}", r.name_any()))?;
-            }
-            Ok(())
-        }
-        Some(f @ (OutputFormat::Json | OutputFormat::Yaml)) => {
-            output::print_objects(&picked, f.into())
-        }
-        _ if a.revision > 0 => {
-            let t = revision::template_of(picked[0]).unwrap_or_default();
-            output::outln(&format!("{RESOURCE}/{name} with revision #{}", a.revision))?;
-            output::outln("Pod Template:")?;
-            let yaml = serde_saphyr::to_string(&Value::Object(t))
-                .map_err(|e| Error::other(e.to_string()))?;
-            output::out(&yaml.lines().map(|l| format!("  {l}\n")).collect::<String>())
-        }
-        _ => {
-            output::outln(&format!("{RESOURCE}/{name}"))?;
-            let mut t =
-                KubeTable::new(&["REVISION", "NAME", "CHANGE-CAUSE"], !a.output.no_headers).gap(2);
-            for r in revs {
-                let cause = r
-                    .annotations()
-                    .get("kubernetes.io/change-cause")
-                    .cloned()
-                    .unwrap_or_else(|| "<none>".into());
-                t.row([r.revision.to_string(), r.name_any(), cause]);
-            }
-            output::out(&t.render())
-        }
-    }
-}
-
-/// The revision `undo` goes back to: `to_revision`, or the newest one before the current that
-/// differs from it.
-fn undo_target<'r>(
-    name: &str,
-    revs: &'r [ControllerRevision],
-    current_bytes: &[u8],
-    to_revision: i64,
-) -> Result<&'r ControllerRevision> {
-    if to_revision > 0 {
-        return revs.iter().find(|r| r.revision == to_revision).ok_or_else(|| {
-            Error::other(format!(
-                "unable to find the specified revision {to_revision} of cloneset \"{name}\" (see `kubectl kruise rollout history cloneset/{name}`)"
-            ))
-        });
-    }
-    let current = revs
-        .iter()
-        .rfind(|r| revision::stored_payload(r) == current_bytes);
-    let below = current.map(|c| c.revision).unwrap_or(i64::MAX);
-    revs.iter()
-        .rfind(|r| r.revision < below && revision::stored_payload(r) != current_bytes)
-        .ok_or_else(|| Error::other(format!("no rollout history found for cloneset \"{name}\"")))
+    history::print(RESOURCE, "cloneset", name, &revs, a)
 }
 
 async fn undo(cx: &Cx<'_>, name: &str, to_revision: i64) -> Result<Written> {
     let c = get(cx.kube, name).await?;
     let revs = revisions(cx.kube, &c).await?;
     let current_bytes = revision::payload(&c.spec.template.0);
-    let target_rev = undo_target(name, &revs, &current_bytes, to_revision)?;
+    let target_rev = history::undo_target("cloneset", name, &revs, &current_bytes, to_revision)?;
     let template = revision::template_of(target_rev).ok_or_else(|| {
         Error::other(format!(
             "controllerrevision {} holds no pod template",
@@ -630,76 +556,19 @@ async fn preview_of(kube: &Kube, after: &CloneSet) -> Result<Written> {
 }
 
 fn preview_text(pv: &Preview) -> String {
-    let mut out = format!(
-        "{RESOURCE}/{} plan (dry run): {} batch(es), rests at {} with {} pods, {} at revision {}\n",
-        pv.cloneset,
-        pv.batches.len(),
-        pv.rests_at,
-        pv.replicas,
-        pv.updated,
-        pv.update_revision
-    );
-    for e in &pv.errors {
-        out.push_str(&format!("  error: {e}\n"));
-    }
-    if pv.batches.is_empty() {
-        out.push_str("  nothing to do\n");
-        return out;
-    }
-    let mut t = KubeTable::new(&["BATCH", "ACTION", "POD", "DETAIL"], true).gap(3);
-    for b in &pv.batches {
-        for a in &b.actions {
-            let (verb, detail) = describe(a);
-            t.row([
-                b.batch.to_string(),
-                verb.to_string(),
-                a.pod().to_string(),
-                detail,
-            ]);
-        }
-    }
-    out.push_str(&t.render());
-    out
-}
-
-fn describe(a: &Action) -> (&'static str, String) {
-    match a {
-        Action::Create { revision, pvcs, .. } => (
-            "create",
-            if pvcs.is_empty() {
-                format!("revision {revision}")
-            } else {
-                format!("revision {revision}, pvcs {}", pvcs.join(","))
-            },
-        ),
-        Action::Delete { reason, .. } => ("delete", reason.to_string()),
-        Action::UpdateInPlace { change, to, .. } => (
-            "update-in-place",
-            format!(
-                "{} → {to}",
-                change
-                    .images
-                    .iter()
-                    .map(|(c, i)| format!("{c}={i}"))
-                    .collect::<Vec<_>>()
-                    .join(",")
-            ),
-        ),
-        Action::FinishGrace { .. } => ("update-images", "grace period over".into()),
-        Action::ReownPvc { pvc, .. } => ("hand-pvc", format!("pvc {pvc} goes with the pod")),
-        Action::Mark { reason, marks, .. } => (
-            "mark",
-            format!(
-                "{reason}: {}",
-                marks
-                    .labels
-                    .iter()
-                    .map(|(k, v)| format!("{k}={}", v.as_deref().unwrap_or("-")))
-                    .collect::<Vec<_>>()
-                    .join(",")
-            ),
-        ),
-        Action::Release { .. } => ("release", "no longer matches the selector".into()),
-        Action::DeletePvc { .. } => ("delete-pvc", "no pod uses it".into()),
-    }
+    let batches: Vec<(usize, &[Action])> = pv
+        .batches
+        .iter()
+        .map(|b| (b.batch, b.actions.as_slice()))
+        .collect();
+    plan_text::render(&plan_text::Summary {
+        resource: RESOURCE,
+        name: &pv.cloneset,
+        batches: &batches,
+        rests_at: &pv.rests_at,
+        replicas: pv.replicas,
+        updated: pv.updated,
+        update_revision: &pv.update_revision,
+        errors: &pv.errors,
+    })
 }

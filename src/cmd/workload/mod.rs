@@ -3,11 +3,14 @@
 //! and find who drives it. `rollout`, `scale`, `set image` and the drive/watch path go through
 //! a [`Workload`]; adding a kind is one file here (plus its reconciler in `controller/`).
 
+mod advanced_statefulset;
 mod cloneset;
 mod daemonset;
 mod deployment;
+mod history;
 mod images;
 mod native;
+mod plan_text;
 mod pods;
 mod statefulset;
 
@@ -268,12 +271,13 @@ where
 }
 
 /// Every kind the commands know.
-pub fn all() -> [&'static dyn Workload; 4] {
+pub fn all() -> [&'static dyn Workload; 5] {
     [
         &deployment::DEPLOYMENT,
         &statefulset::STATEFULSET,
         &daemonset::DAEMONSET,
         &cloneset::CLONESET,
+        &advanced_statefulset::ADVANCED_STATEFULSET,
     ]
 }
 

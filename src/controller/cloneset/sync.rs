@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use k8s_openapi::api::core::v1::Pod;
-use kube::api::{Api, Patch};
+use kube::api::Patch;
 use kube::{Client, ResourceExt};
 use serde_json::json;
 
@@ -22,18 +22,7 @@ pub async fn write_defaults(
     cs: &CloneSet,
     defaulted: &CloneSet,
 ) -> Result<Expect, SyncError> {
-    let patch = json!({
-        "metadata": {"resourceVersion": cs.resource_version()},
-        "spec": defaulted.spec,
-    });
-    let name = cs.name_any();
-    w.api::<CloneSet>()
-        .patch(&name, &pp(), &Patch::Merge(&patch))
-        .await
-        .map(|o| Expect::at::<CloneSet>(&w.ns(), &name, rv(o.metadata.resource_version.as_ref())))
-        .map_err(SyncError::api(format!(
-            "writing defaults to cloneset {name}"
-        )))
+    podsync::write_defaults(w, cs, &defaulted.spec).await
 }
 
 /// Carry out `plan` for the CloneSet; `pods` is the cache the plan was made from (by name).
@@ -94,18 +83,5 @@ pub async fn write_status(
     cs: &CloneSet,
     status: &crate::api::cloneset::CloneSetStatus,
 ) -> Result<Expect, SyncError> {
-    let ns = cs.namespace().unwrap_or_default();
-    let name = cs.name_any();
-    let api: Api<CloneSet> = Api::namespaced(client, &ns);
-    let patch: json_patch::Patch = serde_json::from_value(json!([
-        {"op": "add", "path": "/status", "value": status}
-    ]))
-    .map_err(|source| SyncError::Encode {
-        what: format!("status of cloneset {name}"),
-        source,
-    })?;
-    api.patch_status(&name, &pp(), &Patch::<()>::Json(patch))
-        .await
-        .map(|o| Expect::at::<CloneSet>(&ns, &name, rv(o.metadata.resource_version.as_ref())))
-        .map_err(SyncError::api(format!("writing status of cloneset {name}")))
+    podsync::write_status(client, cs, "cloneset", status).await
 }
