@@ -196,11 +196,7 @@ impl Workload for AdvancedStatefulSetWorkload {
 
 /// A driving command stops when the set rests or is paused.
 fn settled() -> Goal {
-    Box::new(|stores, key| {
-        stores
-            .get::<StatefulSet>(key)
-            .is_some_and(|s| !matches!(goal::status(&s), Ok((_, goal::Phase::Progressing))))
-    })
+    Box::new(|stores, key| reconciler::settled(stores, key, true))
 }
 
 async fn revisions(kube: &Kube, s: &StatefulSet) -> Result<Vec<ControllerRevision>> {

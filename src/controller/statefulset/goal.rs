@@ -1,7 +1,14 @@
 //! Where an Advanced StatefulSet rests, and the `rollout status` line: kubectl's StatefulSet
 //! status viewer with Kruise's partition (pods kept at the old revision) and `paused`.
 
+use std::sync::Arc;
+
+use k8s_openapi::api::core::v1::Pod;
+use kube::ResourceExt;
+
+use super::ordinals;
 use crate::api::statefulset::{StatefulSet, StatefulSetUpdateStrategyType};
+use crate::controller::pod;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Phase {
@@ -11,9 +18,51 @@ pub enum Phase {
     Paused,
 }
 
-/// Whether the set rests where its spec asks.
-pub fn at_goal(set: &StatefulSet) -> bool {
-    matches!(status(set), Ok((_, Phase::Complete | Phase::Paused)))
+/// Whether the set rests where its spec asks: its status says so, and (unless paused) every
+/// pod the rolling update reaches runs the update revision. The status alone cannot say it:
+/// Kruise's partition counts pods kept at an old revision, yet in ordered mode the update
+/// reaches the pods by position (every ordinal from the partition up), so after a rollback
+/// the count can be met while the top ordinals still run the other revision.
+pub fn at_goal(set: &StatefulSet, pods: &[Arc<Pod>]) -> bool {
+    match status(set) {
+        Ok((_, Phase::Paused)) => true,
+        Ok((_, Phase::Complete)) => paused(set) || reached(set, pods),
+        _ => false,
+    }
+}
+
+fn paused(set: &StatefulSet) -> bool {
+    set.spec
+        .update_strategy
+        .as_ref()
+        .and_then(|u| u.rolling_update.as_ref())
+        .and_then(|r| r.paused)
+        .unwrap_or(false)
+}
+
+/// Every active pod at an ordinal from the partition up runs the update revision (ordered
+/// mode; unordered updates count, and the status has counted).
+fn reached(set: &StatefulSet, pods: &[Arc<Pod>]) -> bool {
+    let ru = set
+        .spec
+        .update_strategy
+        .as_ref()
+        .and_then(|u| u.rolling_update.clone())
+        .unwrap_or_default();
+    if ru.unordered_update.is_some() {
+        return true;
+    }
+    let update = set
+        .status
+        .as_ref()
+        .and_then(|s| s.update_revision.clone())
+        .unwrap_or_default();
+    let partition = i64::from(ru.partition.unwrap_or(0));
+    let name = set.name_any();
+    pods.iter()
+        .filter(|p| pod::is_active(p))
+        .filter(|p| ordinals::of(&name, pod::name(p)).is_some_and(|o| i64::from(o) >= partition))
+        .all(|p| pod::revision(p) == update)
 }
 
 /// The rollout status line and where it stands; an error for OnDelete, as kubectl says.

@@ -92,9 +92,7 @@ impl Reconciler for StatefulSetReconciler {
     }
 
     fn at_goal(&self, stores: &Stores, key: &Key) -> bool {
-        stores
-            .get::<StatefulSet>(key)
-            .is_some_and(|s| goal::at_goal(&s))
+        settled(stores, key, false)
     }
 
     fn reconcile<'a>(&'a self, cx: &'a Context, key: &'a Key) -> BoxFuture<'a, Option<Pass>> {
@@ -104,6 +102,20 @@ impl Reconciler for StatefulSetReconciler {
         }
         .boxed()
     }
+}
+
+/// Whether the set rests (or, with `paused_too`, is paused or rests), judged from the caches:
+/// its status and its pods.
+pub fn settled(stores: &Stores, key: &Key, paused_too: bool) -> bool {
+    let Some(set) = stores.get::<StatefulSet>(key) else {
+        return false;
+    };
+    let uid = set.metadata.uid.clone().unwrap_or_default();
+    let pods = stores.list::<Pod>(&key.0, |p| controlled_by(p, &uid));
+    if paused_too && matches!(goal::status(&set), Ok((_, goal::Phase::Paused))) {
+        return true;
+    }
+    goal::at_goal(&set, &pods)
 }
 
 /// The set's pods, the namespace's revisions and claims, from the caches.
@@ -247,7 +259,7 @@ fn status_write(cx: &Context, set: &StatefulSet, plan: &Plan) -> Option<StatusWr
         .unwrap_or(0);
     let at_rest = plan.actions.is_empty() && plan.revision.is_none();
     let urgent = plan.status.observed_generation.unwrap_or(0) > observed
-        || (at_rest && goal::at_goal(&after));
+        || (at_rest && goal::at_goal(&after, &[]));
     let client = cx.client.clone();
     let status = plan.status.clone();
     let set = set.clone();
