@@ -59,7 +59,7 @@ async fn pods(api: &Api<Pod>, app: &str) -> Vec<Pod> {
         .into_iter()
         .filter(|p| p.metadata.deletion_timestamp.is_none())
         .collect();
-    v.sort_by_key(|p| ord(p));
+    v.sort_by_key(ord);
     v
 }
 
