@@ -3,6 +3,8 @@
 //! (the DaemonSet on fake nodes each test adds, which kwok runs, labelled and tainted for that
 //! test alone).
 
+#[path = "advanced/audit.rs"]
+mod audit;
 #[path = "advanced/statefulset.rs"]
 mod statefulset;
 mod support;
@@ -14,6 +16,16 @@ use support::{kubeconfig_path, stderr, stdout};
 use tokio::sync::OnceCell;
 
 const T: Duration = Duration::from_secs(120);
+
+/// Tests take it shared; the audit test, whose `controller run -A` takes every namespace's
+/// Leases, takes it alone. (Test binaries run one after another.)
+static GATE: tokio::sync::RwLock<()> = tokio::sync::RwLock::const_new(());
+
+/// The controllers the audit test runs in one process.
+const ALL_THREE: &str = "cloneset,statefulset";
+
+/// The third kind's object in the audit test's namespace, reconciled (none yet).
+async fn extra_kind_ready(_ns: &support::TestNs) {}
 
 static CRDS: OnceCell<()> = OnceCell::const_new();
 

@@ -109,7 +109,7 @@ fn rested(s: &StatefulSet, want: i32) -> bool {
 }
 
 /// SIGINT, then its output.
-async fn stop(child: tokio::process::Child) -> std::process::Output {
+pub async fn stop(child: tokio::process::Child) -> std::process::Output {
     let pid = child.id().expect("running") as libc::pid_t;
     // SAFETY: kill(2) on our own child's pid; no memory is involved.
     unsafe {
@@ -176,6 +176,7 @@ impl Log {
 /// OrderedReady stops at ordinal 0 while Parallel creates them all.
 #[tokio::test]
 async fn ordered_ready_waits_for_each_ordinal_and_parallel_does_not() {
+    let _shared = super::GATE.read().await;
     crds().await;
     let client = client_as("asts-order").await;
     let ns = TestNs::new(&client, "asts-order").await;
@@ -256,6 +257,7 @@ async fn ordered_ready_waits_for_each_ordinal_and_parallel_does_not() {
 /// a pod of another owner is refused and nothing changes.
 #[tokio::test]
 async fn reserved_ordinals_and_scale_delete_pod_remove_exactly_that_ordinal() {
+    let _shared = super::GATE.read().await;
     crds().await;
     let client = client_as("asts-reserve").await;
     let ns = TestNs::new(&client, "asts-reserve").await;
@@ -331,6 +333,7 @@ async fn reserved_ordinals_and_scale_delete_pod_remove_exactly_that_ordinal() {
 /// +1; 0–2 keep the old image. Then the rollout commands: status, history, pause, undo.
 #[tokio::test]
 async fn partition_3_of_5_updates_ordinals_3_and_4_in_place() {
+    let _shared = super::GATE.read().await;
     crds().await;
     let client = client_as("asts-partition").await;
     let ns = TestNs::new(&client, "asts-partition").await;
@@ -439,6 +442,7 @@ async fn partition_3_of_5_updates_ordinals_3_and_4_in_place() {
 /// A preDelete hook holds a scaled-in pod in PreparingDelete until the hook's label goes.
 #[tokio::test]
 async fn the_pre_delete_hook_holds_a_pod_until_released() {
+    let _shared = super::GATE.read().await;
     crds().await;
     let client = client_as("asts-hook").await;
     let ns = TestNs::new(&client, "asts-hook").await;
@@ -487,6 +491,7 @@ async fn the_pre_delete_hook_holds_a_pod_until_released() {
 /// converges: every pod updated exactly once, none deleted, none extra.
 #[tokio::test]
 async fn kill_9_mid_update_then_a_new_controller_updates_each_pod_once() {
+    let _shared = super::GATE.read().await;
     crds().await;
     let client = client_as("asts-kill").await;
     let ns = TestNs::new(&client, "asts-kill").await;
