@@ -1,7 +1,9 @@
 //! `cargo xtask bench`: figures, not assertions.
 //!
-//! cloneset: the embedded controller on the local control plane — wall time, API requests per
-//! pod (audit log) and the controller's peak RSS for scale 0→N and an in-place update of N pods.
+//! cloneset, statefulset, daemonset: the embedded controller on the local control plane — wall
+//! time, API requests per pod (audit log) and the controller's peak RSS for scale 0→N and an
+//! in-place update of N pods (the DaemonSet on N fake nodes the bench adds); all-kinds: the
+//! three at once in one `controller run`, N pods each.
 //!
 //! cli: wall time and peak RSS of the release binary for `--help` and `version --client`
 //! (median and max of N runs), and the API requests each command makes on a first run,
@@ -22,8 +24,9 @@ pub fn run(root: &Path, args: &[&str]) -> Result<()> {
     if all || what.contains(&"cli") {
         cli(root)?;
     }
-    if all || what.contains(&"cloneset") {
-        cloneset(root, &sizes)?;
+    let kinds: Vec<&str> = what.iter().copied().filter(|w| *w != "cli").collect();
+    if all || !kinds.is_empty() {
+        workloads(root, &kinds, &sizes)?;
     }
     Ok(())
 }
@@ -38,9 +41,9 @@ fn parse<'a>(args: &[&'a str]) -> Result<(Vec<&'a str>, Vec<usize>)> {
             Some("") => it.next().copied(),
             Some(v) => v.strip_prefix('='),
             None => {
-                if !["cli", "cloneset"].contains(a) {
+                if !["cli", "cloneset", "statefulset", "daemonset", "all-kinds"].contains(a) {
                     return Err(fail(format!(
-                        "unknown benchmark {a:?}: use cli, cloneset, --pods N[,N…]"
+                        "unknown benchmark {a:?}: use cli, cloneset, statefulset, daemonset, all-kinds, --pods N[,N…]"
                     )));
                 }
                 what.push(*a);
@@ -281,9 +284,94 @@ fn requests_as(state: &State, user: &str) -> Result<Vec<String>> {
     Ok(out.into_iter().map(|(_, s)| s).collect())
 }
 
+/// A kind the embedded-controller bench drives.
+#[derive(Clone, Copy, PartialEq, Eq)]
+#[allow(clippy::enum_variant_names)] // named as the kinds are
+enum Kind {
+    CloneSet,
+    StatefulSet,
+    DaemonSet,
+}
+
+impl Kind {
+    fn name(self) -> &'static str {
+        match self {
+            Kind::CloneSet => "cloneset",
+            Kind::StatefulSet => "statefulset",
+            Kind::DaemonSet => "daemonset",
+        }
+    }
+
+    /// The resource kubectl reads and patches.
+    fn resource(self) -> &'static str {
+        match self {
+            Kind::CloneSet => "clonesets.apps.kruise.io",
+            Kind::StatefulSet => "statefulsets.apps.kruise.io",
+            Kind::DaemonSet => "daemonsets.apps.kruise.io",
+        }
+    }
+
+    /// The object at rest before the bench (no pods): in-place updates, 20 % unavailable;
+    /// the DaemonSet selects nodes labelled `bench=<tag>` (none yet).
+    fn manifest(self, ns: &str, tag: &str) -> serde_json::Value {
+        let template = serde_json::json!({"metadata": {"labels": {"app": "bench"}},
+            "spec": {"readinessGates": [{"conditionType": "InPlaceUpdateReady"}],
+                     "containers": [{"name": "main", "image": "app:1"}]}});
+        let meta = serde_json::json!({"name": "bench", "namespace": ns});
+        let selector = serde_json::json!({"matchLabels": {"app": "bench"}});
+        match self {
+            Kind::CloneSet => serde_json::json!({
+                "apiVersion": "apps.kruise.io/v1alpha1", "kind": "CloneSet", "metadata": meta,
+                "spec": {"replicas": 0, "selector": selector,
+                    "updateStrategy": {"type": "InPlaceIfPossible"}, "template": template}}),
+            Kind::StatefulSet => serde_json::json!({
+                "apiVersion": "apps.kruise.io/v1beta1", "kind": "StatefulSet", "metadata": meta,
+                "spec": {"replicas": 0, "selector": selector, "podManagementPolicy": "Parallel",
+                    "updateStrategy": {"rollingUpdate": {"podUpdatePolicy": "InPlaceIfPossible",
+                        "maxUnavailable": "20%"}}, "template": template}}),
+            Kind::DaemonSet => {
+                let mut t = template;
+                t["spec"]["nodeSelector"] = serde_json::json!({"bench": tag});
+                serde_json::json!({
+                    "apiVersion": "apps.kruise.io/v1beta1", "kind": "DaemonSet", "metadata": meta,
+                    "spec": {"selector": selector, "template": t,
+                        "updateStrategy": {"rollingUpdate": {"rollingUpdateType": "InPlaceIfPossible",
+                            "maxUnavailable": "20%"}}}})
+            }
+        }
+    }
+}
+
+/// `[cloneset|statefulset|daemonset|all-kinds]` → the kinds and whether they share one run.
+fn kinds_of(what: &[&str]) -> Vec<(Vec<Kind>, bool)> {
+    let all = what.is_empty();
+    let mut out = Vec::new();
+    for (k, name) in [
+        (Kind::CloneSet, "cloneset"),
+        (Kind::StatefulSet, "statefulset"),
+        (Kind::DaemonSet, "daemonset"),
+    ] {
+        if all || what.contains(&name) {
+            out.push((vec![k], false));
+        }
+    }
+    if all || what.contains(&"all-kinds") {
+        out.push((
+            vec![Kind::CloneSet, Kind::StatefulSet, Kind::DaemonSet],
+            true,
+        ));
+    }
+    out
+}
+
 /// `controller run` as its own process (so its RSS and its requests are its own), under a
-/// unique impersonated user.
-fn cloneset(root: &Path, sizes: &[usize]) -> Result<()> {
+/// unique impersonated user: scale 0→N, then an in-place update of the N pods, for one kind or
+/// for every kind at once in one process (`all-kinds`: N pods of each).
+fn workloads(root: &Path, what: &[&str], sizes: &[usize]) -> Result<()> {
+    let runs = kinds_of(what);
+    if runs.is_empty() {
+        return Ok(());
+    }
     let bin = release_binary(root)?;
     let dir = root.join("target/cluster");
     let (state, started) = match cluster::up(root, &dir)? {
@@ -291,7 +379,6 @@ fn cloneset(root: &Path, sizes: &[usize]) -> Result<()> {
         cluster::Up::AlreadyUp(s) => (s, false),
     };
     let result = (|| -> Result<()> {
-        let k = |args: &[&str]| cluster::kubectl(&state, args);
         let crds = Command::new(&bin)
             .args(["crds", "install"])
             .env("KUBECONFIG", &state.kubeconfig)
@@ -300,129 +387,25 @@ fn cloneset(root: &Path, sizes: &[usize]) -> Result<()> {
         if !crds.success() {
             return Err(fail("crds install failed"));
         }
-        println!("== cloneset: embedded controller (release build), requests from the audit log");
-        println!(
-            "{:<28} {:>9} {:>9} {:>12} {:>10} {:>8}",
-            "scenario", "wall", "requests", "per pod", "peak RSS", "events"
-        );
-        println!(
-            "    (requests and per pod: every write and read but Events; events: Event writes)"
-        );
-        for &n in sizes {
-            let tag = pki::random_hex(4)?;
-            let ns = format!("bench-{n}-{tag}");
-            let user = format!("bench-ctl-{tag}");
-            k(&["create", "namespace", &ns])?;
-            let cs = serde_json::json!({
-                "apiVersion": "apps.kruise.io/v1alpha1", "kind": "CloneSet",
-                "metadata": {"name": "bench", "namespace": ns},
-                "spec": {"replicas": 0, "selector": {"matchLabels": {"app": "bench"}},
-                    "updateStrategy": {"type": "InPlaceIfPossible"},
-                    "template": {"metadata": {"labels": {"app": "bench"}},
-                        "spec": {"containers": [{"name": "main", "image": "app:1"}]}}}
-            });
-            cluster::kubectl_stdin(&state, &["apply", "-f", "-"], &cs.to_string())?;
-            let mut child = Command::new(&bin)
-                .args([
-                    "-n",
-                    &ns,
-                    "controller",
-                    "run",
-                    "--as",
-                    &user,
-                    "--as-group",
-                    "system:masters",
-                ])
-                .env("KUBECONFIG", &state.kubeconfig)
-                .env("CI", "true")
-                .stdin(Stdio::null())
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .spawn()?;
-            let pid = child.id();
-            // Let it sync its watches and take the Lease (and write the defaults).
-            wait_until(&state, &ns, Duration::from_secs(30), |s| {
-                s.observed >= s.generation && s.generation > 0
-            })?;
-            std::thread::sleep(Duration::from_millis(500));
-            let scenarios: [(&str, Vec<&str>); 2] = [
-                (
-                    "scale 0→N",
-                    vec![
-                        "patch", "cloneset", "bench", "-n", &ns, "--type", "merge", "-p",
-                    ],
-                ),
-                (
-                    "in-place update of N",
-                    vec![
-                        "patch", "cloneset", "bench", "-n", &ns, "--type", "json", "-p",
-                    ],
-                ),
-            ];
-            for (i, (what, args)) in scenarios.into_iter().enumerate() {
-                let patch = if i == 0 {
-                    format!(r#"{{"spec":{{"replicas":{n}}}}}"#)
-                } else {
-                    r#"[{"op":"replace","path":"/spec/template/spec/containers/0/image","value":"app:2"}]"#.to_string()
-                };
-                let before = requests_as(&state, &user)?.len();
-                let t0 = Instant::now();
-                let mut a = args.clone();
-                a.push(&patch);
-                k(&a)?;
-                let gen_before = read_status(&state, &ns)?.generation;
-                wait_until(&state, &ns, Duration::from_secs(600), |s| {
-                    s.generation >= gen_before
-                        && s.observed >= s.generation
-                        && s.updated == n as i64
-                        && s.available == n as i64
-                        && s.replicas == n as i64
-                })?;
-                let wall = t0.elapsed();
-                std::thread::sleep(Duration::from_secs(1)); // the last status write lands in the log
-                let (events, reqs): (Vec<String>, Vec<String>) = requests_as(&state, &user)?
-                    .into_iter()
-                    .skip(before)
-                    .filter(|r| !r.starts_with("watch "))
-                    .partition(|r| r.contains("/events"));
-                let rss = peak_rss_kib(pid);
-                println!(
-                    "{:<28} {:>8.2}s {:>9} {:>12.2} {:>7.1} MB {:>8}",
-                    what.replace('N', &n.to_string()),
-                    wall.as_secs_f64(),
-                    reqs.len(),
-                    reqs.len() as f64 / n as f64,
-                    rss as f64 / 1024.0,
-                    events.len()
-                );
-                let mut kinds: BTreeMap<String, usize> = BTreeMap::new();
-                for r in &reqs {
-                    let mut parts = r.splitn(2, ' ');
-                    let verb = parts.next().unwrap_or_default();
-                    let path = parts.next().unwrap_or_default();
-                    let segs: Vec<&str> = path.split('/').collect();
-                    let res = match segs.as_slice() {
-                        [.., "namespaces", _, res, _, sub] => format!("{res}/{sub}"),
-                        [.., "namespaces", _, res, _] | [.., "namespaces", _, res] => {
-                            res.to_string()
-                        }
-                        _ => path.to_string(),
-                    };
-                    *kinds.entry(format!("{verb} {res}")).or_default() += 1;
-                }
-                for r in &events {
-                    let verb = r.split(' ').next().unwrap_or_default();
-                    *kinds.entry(format!("{verb} events")).or_default() += 1;
-                }
-                let detail: Vec<String> = kinds.iter().map(|(k, v)| format!("{k}: {v}")).collect();
-                println!("    {}", detail.join(", "));
+        for (kinds, together) in &runs {
+            let label = if *together {
+                "all kinds in one process".to_string()
+            } else {
+                kinds[0].name().to_string()
+            };
+            println!(
+                "== {label}: embedded controller (release build), requests from the audit log"
+            );
+            println!(
+                "{:<34} {:>9} {:>9} {:>12} {:>10} {:>8}",
+                "scenario", "wall", "requests", "per pod", "peak RSS", "events"
+            );
+            println!(
+                "    (requests and per pod: every write and read but Events; events: Event writes)"
+            );
+            for &n in sizes {
+                bench_one(&bin, &state, kinds, n)?;
             }
-            // SAFETY: signalling our own child.
-            unsafe {
-                libc::kill(pid as i32, libc::SIGINT);
-            }
-            let _ = child.wait();
-            let _ = k(&["delete", "namespace", &ns, "--wait=false"]);
         }
         Ok(())
     })();
@@ -430,6 +413,195 @@ fn cloneset(root: &Path, sizes: &[usize]) -> Result<()> {
         cluster::down(&dir)?;
     }
     result
+}
+
+/// `count` kwok nodes labelled `bench-node=<tag>` (not yet `bench=<tag>`).
+fn add_nodes(state: &State, tag: &str, count: usize) -> Result<()> {
+    let items: Vec<String> = (0..count)
+        .map(|i| {
+            format!(
+                r#"- apiVersion: v1
+  kind: Node
+  metadata:
+    name: bench-{tag}-{i}
+    annotations: {{kwok.x-k8s.io/node: fake}}
+    labels: {{type: kwok, bench-node: "{tag}", kubernetes.io/hostname: bench-{tag}-{i}}}
+"#
+            )
+        })
+        .collect();
+    let list = format!("apiVersion: v1\nkind: List\nitems:\n{}", items.concat());
+    cluster::kubectl_stdin(state, &["apply", "-f", "-"], &list)?;
+    Ok(())
+}
+
+fn bench_one(bin: &Path, state: &State, kinds: &[Kind], n: usize) -> Result<()> {
+    let k = |args: &[&str]| cluster::kubectl(state, args);
+    let tag = pki::random_hex(4)?;
+    let ns = format!("bench-{n}-{tag}");
+    let user = format!("bench-ctl-{tag}");
+    k(&["create", "namespace", &ns])?;
+    if kinds.contains(&Kind::DaemonSet) {
+        add_nodes(state, &tag, n)?;
+    }
+    for kind in kinds {
+        let m = kind.manifest(&ns, &tag);
+        cluster::kubectl_stdin(state, &["apply", "-f", "-"], &m.to_string())?;
+    }
+    let names: Vec<&str> = kinds.iter().map(|k| k.name()).collect();
+    let mut child = Command::new(bin)
+        .args([
+            "-n",
+            &ns,
+            "controller",
+            "run",
+            "--controllers",
+            &names.join(","),
+        ])
+        .args(["--as", &user, "--as-group", "system:masters"])
+        .env("KUBECONFIG", &state.kubeconfig)
+        .env("CI", "true")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()?;
+    let pid = child.id();
+    // Let it sync its watches and take the Leases (and write the defaults).
+    for kind in kinds {
+        wait_until(state, *kind, &ns, Duration::from_secs(30), |s| {
+            s.observed >= s.generation && s.generation > 0
+        })?;
+    }
+    std::thread::sleep(Duration::from_millis(500));
+    for (i, what) in ["scale 0→N", "in-place update of N"]
+        .into_iter()
+        .enumerate()
+    {
+        let before = requests_as(state, &user)?.len();
+        let t0 = Instant::now();
+        let mut gens = Vec::new();
+        for kind in kinds {
+            gens.push(read_status(state, *kind, &ns)?.generation);
+            change(state, *kind, &ns, &tag, n, i == 1)?;
+        }
+        for (kind, gen_before) in kinds.iter().zip(gens) {
+            wait_until(state, *kind, &ns, Duration::from_secs(900), |s| {
+                s.generation >= gen_before
+                    && s.observed >= s.generation
+                    && s.updated == n as i64
+                    && s.available == n as i64
+                    && s.replicas == n as i64
+            })?;
+        }
+        let wall = t0.elapsed();
+        std::thread::sleep(Duration::from_secs(1)); // the last status write lands in the log
+        report(state, &user, before, what, n * kinds.len(), wall, pid)?;
+    }
+    // SAFETY: signalling our own child.
+    unsafe {
+        libc::kill(pid as i32, libc::SIGINT);
+    }
+    let _ = child.wait();
+    let _ = k(&["delete", "namespace", &ns, "--wait=false"]);
+    if kinds.contains(&Kind::DaemonSet) {
+        let _ = k(&[
+            "delete",
+            "nodes",
+            "-l",
+            &format!("bench-node={tag}"),
+            "--wait=false",
+        ]);
+    }
+    Ok(())
+}
+
+/// Scale to `n` (the DaemonSet: label the `n` bench nodes it selects) or update the image.
+fn change(state: &State, kind: Kind, ns: &str, tag: &str, n: usize, update: bool) -> Result<()> {
+    let k = |args: &[&str]| cluster::kubectl(state, args);
+    if update {
+        let patch =
+            r#"[{"op":"replace","path":"/spec/template/spec/containers/0/image","value":"app:2"}]"#;
+        k(&[
+            "patch",
+            kind.resource(),
+            "bench",
+            "-n",
+            ns,
+            "--type",
+            "json",
+            "-p",
+            patch,
+        ])?;
+    } else if kind == Kind::DaemonSet {
+        k(&[
+            "label",
+            "nodes",
+            "-l",
+            &format!("bench-node={tag}"),
+            &format!("bench={tag}"),
+        ])?;
+    } else {
+        let patch = format!(r#"{{"spec":{{"replicas":{n}}}}}"#);
+        k(&[
+            "patch",
+            kind.resource(),
+            "bench",
+            "-n",
+            ns,
+            "--type",
+            "merge",
+            "-p",
+            &patch,
+        ])?;
+    }
+    Ok(())
+}
+
+/// One row: wall, requests (by verb and resource), per pod, peak RSS, Event writes.
+fn report(
+    state: &State,
+    user: &str,
+    before: usize,
+    what: &str,
+    pods: usize,
+    wall: Duration,
+    pid: u32,
+) -> Result<()> {
+    let (events, reqs): (Vec<String>, Vec<String>) = requests_as(state, user)?
+        .into_iter()
+        .skip(before)
+        .filter(|r| !r.starts_with("watch "))
+        .partition(|r| r.contains("/events"));
+    let rss = peak_rss_kib(pid);
+    println!(
+        "{:<34} {:>8.2}s {:>9} {:>12.2} {:>7.1} MB {:>8}",
+        what.replace('N', &pods.to_string()),
+        wall.as_secs_f64(),
+        reqs.len(),
+        reqs.len() as f64 / pods as f64,
+        rss as f64 / 1024.0,
+        events.len()
+    );
+    let mut kinds: BTreeMap<String, usize> = BTreeMap::new();
+    for r in &reqs {
+        let mut parts = r.splitn(2, ' ');
+        let verb = parts.next().unwrap_or_default();
+        let path = parts.next().unwrap_or_default();
+        let segs: Vec<&str> = path.split('/').collect();
+        let res = match segs.as_slice() {
+            [.., "namespaces", _, res, _, sub] => format!("{res}/{sub}"),
+            [.., "namespaces", _, res, _] | [.., "namespaces", _, res] => res.to_string(),
+            _ => path.to_string(),
+        };
+        *kinds.entry(format!("{verb} {res}")).or_default() += 1;
+    }
+    for r in &events {
+        let verb = r.split(' ').next().unwrap_or_default();
+        *kinds.entry(format!("{verb} events")).or_default() += 1;
+    }
+    let detail: Vec<String> = kinds.iter().map(|(k, v)| format!("{k}: {v}")).collect();
+    println!("    {}", detail.join(", "));
+    Ok(())
 }
 
 #[derive(Debug, Default)]
@@ -441,41 +613,58 @@ struct CsStatus {
     available: i64,
 }
 
-fn read_status(state: &State, ns: &str) -> Result<CsStatus> {
-    let out = cluster::kubectl(state, &["get", "cloneset", "bench", "-n", ns, "-o", "json"])?;
+fn read_status(state: &State, kind: Kind, ns: &str) -> Result<CsStatus> {
+    let out = cluster::kubectl(
+        state,
+        &["get", kind.resource(), "bench", "-n", ns, "-o", "json"],
+    )?;
     let v: serde_json::Value = serde_json::from_str(&out)?;
     let i = |p: &str| {
         v.pointer(p)
             .and_then(serde_json::Value::as_i64)
             .unwrap_or(0)
     };
+    let (replicas, updated, available) = match kind {
+        Kind::DaemonSet => (
+            "/status/currentNumberScheduled",
+            "/status/updatedNumberScheduled",
+            "/status/numberAvailable",
+        ),
+        _ => (
+            "/status/replicas",
+            "/status/updatedReplicas",
+            "/status/availableReplicas",
+        ),
+    };
     Ok(CsStatus {
         generation: i("/metadata/generation"),
         observed: i("/status/observedGeneration"),
-        replicas: i("/status/replicas"),
-        updated: i("/status/updatedReplicas"),
-        available: i("/status/availableReplicas"),
+        replicas: i(replicas),
+        updated: i(updated),
+        available: i(available),
     })
 }
 
 fn wait_until(
     state: &State,
+    kind: Kind,
     ns: &str,
     timeout: Duration,
     done: impl Fn(&CsStatus) -> bool,
 ) -> Result<()> {
     let start = Instant::now();
     loop {
-        let s = read_status(state, ns)?;
+        let s = read_status(state, kind, ns)?;
         if done(&s) {
             return Ok(());
         }
         if start.elapsed() > timeout {
             return Err(fail(format!(
-                "cloneset bench in {ns} did not get there in {timeout:?}: {s:?}"
+                "{} bench in {ns} did not get there in {timeout:?}: {s:?}",
+                kind.name()
             )));
         }
-        std::thread::sleep(Duration::from_millis(100));
+        std::thread::sleep(Duration::from_millis(200));
     }
 }
 

@@ -4,7 +4,7 @@
 //!   cargo xtask test [-- ARGS]                        build, cluster up, every test, cluster down
 //!   cargo xtask demo                                  the main job: cluster up, seed 000's CloneSet story
 //!   cargo xtask gen                                   regenerate manifests/ from src/api
-//!   cargo xtask bench [cli|cloneset] [--pods N]      benchmarks that print figures
+//!   cargo xtask bench [cli|cloneset|statefulset|daemonset|all-kinds] [--pods N]  figures
 
 mod bench;
 mod bins;
@@ -34,7 +34,7 @@ tasks:
                               CRDs and play seed 000's CloneSet story with the embedded
                               controller; the cluster stays up
   gen                         regenerate manifests/ (the CRDs) from src/api
-  bench [cli|cloneset] [--pods N[,N…]]
+  bench [cli|cloneset|statefulset|daemonset|all-kinds] [--pods N[,N…]]
                               benchmarks: print figures (wall time, memory, API requests,
                               Event writes); --pods sets the CloneSet sizes (default 100,500)
 
