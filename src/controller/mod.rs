@@ -4,6 +4,7 @@
 
 pub mod actions;
 pub mod cloneset;
+pub mod daemonset;
 pub mod events;
 pub mod goencode;
 pub mod inplace;
@@ -28,8 +29,15 @@ pub struct Registration {
 
 /// Every embedded controller, in the order `controller run` starts them: the one list that
 /// `controller run --controllers` accepts and `version` reports.
-pub const REGISTRY: &[Registration] = &[Registration {
-    name: cloneset::reconciler::NAME,
-    kind: "CloneSet (apps.kruise.io)",
-    make: || Box::new(cloneset::reconciler::CloneSetReconciler),
-}];
+pub const REGISTRY: &[Registration] = &[
+    Registration {
+        name: cloneset::reconciler::NAME,
+        kind: "CloneSet (apps.kruise.io)",
+        make: || Box::new(cloneset::reconciler::CloneSetReconciler),
+    },
+    Registration {
+        name: daemonset::reconciler::NAME,
+        kind: "Advanced DaemonSet (apps.kruise.io)",
+        make: || Box::new(daemonset::reconciler::DaemonSetReconciler),
+    },
+];
