@@ -3,6 +3,7 @@
 //! and find who drives it. `rollout`, `scale`, `set image` and the drive/watch path go through
 //! a [`Workload`]; adding a kind is one file here (plus its reconciler in `controller/`).
 
+mod advanced_daemonset;
 mod cloneset;
 mod daemonset;
 mod deployment;
@@ -268,12 +269,13 @@ where
 }
 
 /// Every kind the commands know.
-pub fn all() -> [&'static dyn Workload; 4] {
+pub fn all() -> [&'static dyn Workload; 5] {
     [
         &deployment::DEPLOYMENT,
         &statefulset::STATEFULSET,
         &daemonset::DAEMONSET,
         &cloneset::CLONESET,
+        &advanced_daemonset::ADVANCED_DAEMONSET,
     ]
 }
 
