@@ -105,15 +105,30 @@ impl Workload for AdvancedDaemonSetWorkload {
         list_names::<DaemonSet>(kube, labels).boxed()
     }
 
-    fn rollout<'a>(&'a self, cx: &'a Cx<'a>, name: &'a str, verb: Verb) -> BoxFuture<'a, Result<Written>> {
+    fn rollout<'a>(
+        &'a self,
+        cx: &'a Cx<'a>,
+        name: &'a str,
+        verb: Verb,
+    ) -> BoxFuture<'a, Result<Written>> {
         rollout(cx, name, verb).boxed()
     }
 
-    fn undo<'a>(&'a self, cx: &'a Cx<'a>, name: &'a str, to: i64) -> BoxFuture<'a, Result<Written>> {
+    fn undo<'a>(
+        &'a self,
+        cx: &'a Cx<'a>,
+        name: &'a str,
+        to: i64,
+    ) -> BoxFuture<'a, Result<Written>> {
         undo(cx, name, to).boxed()
     }
 
-    fn history<'a>(&'a self, kube: &'a Kube, name: &'a str, a: &'a HistoryArgs) -> BoxFuture<'a, Result<()>> {
+    fn history<'a>(
+        &'a self,
+        kube: &'a Kube,
+        name: &'a str,
+        a: &'a HistoryArgs,
+    ) -> BoxFuture<'a, Result<()>> {
         history(kube, name, a).boxed()
     }
 
@@ -143,7 +158,12 @@ impl Workload for AdvancedDaemonSetWorkload {
         .boxed()
     }
 
-    fn observe<'a>(&'a self, kube: &'a Kube, name: &'a str, _rev: i64) -> BoxFuture<'a, Result<Observed>> {
+    fn observe<'a>(
+        &'a self,
+        kube: &'a Kube,
+        name: &'a str,
+        _rev: i64,
+    ) -> BoxFuture<'a, Result<Observed>> {
         async move {
             let d = get(kube, name).await?;
             let ns = nodes(kube).await?;
@@ -154,7 +174,12 @@ impl Workload for AdvancedDaemonSetWorkload {
 
     /// The nodes are read once when the watch starts: a node added while it runs is judged
     /// by the DaemonSet's own counts, which the controller keeps current.
-    fn watch(&self, kube: &Kube, name: &str, _rev: i64) -> BoxStream<'static, Result<Option<Observed>>> {
+    fn watch(
+        &self,
+        kube: &Kube,
+        name: &str,
+        _rev: i64,
+    ) -> BoxStream<'static, Result<Option<Observed>>> {
         let (kube, name) = (kube.clone(), name.to_string());
         futures::stream::once(async move {
             match nodes(&kube).await {
@@ -230,7 +255,10 @@ async fn stuck(kube: &Kube, name: &str) -> Result<Option<Stuck>> {
 }
 
 fn rolling_update_type(d: &DaemonSet) -> Option<DaemonSetUpdateStrategyType> {
-    validate::defaults(d).spec.update_strategy.and_then(|u| u.type_)
+    validate::defaults(d)
+        .spec
+        .update_strategy
+        .and_then(|u| u.type_)
 }
 
 async fn rollout(cx: &Cx<'_>, name: &str, verb: Verb) -> Result<Written> {
@@ -297,8 +325,10 @@ async fn history(kube: &Kube, name: &str, a: &HistoryArgs) -> Result<()> {
             a.revision
         )));
     }
-    let picked: Vec<&ControllerRevision> =
-        revs.iter().filter(|r| a.revision == 0 || r.revision == a.revision).collect();
+    let picked: Vec<&ControllerRevision> = revs
+        .iter()
+        .filter(|r| a.revision == 0 || r.revision == a.revision)
+        .collect();
     match a.output.output {
         Some(OutputFormat::Name) => {
             for r in picked {
@@ -306,17 +336,21 @@ async fn history(kube: &Kube, name: &str, a: &HistoryArgs) -> Result<()> {
             }
             Ok(())
         }
-        Some(f @ (OutputFormat::Json | OutputFormat::Yaml)) => output::print_objects(&picked, f.into()),
+        Some(f @ (OutputFormat::Json | OutputFormat::Yaml)) => {
+            output::print_objects(&picked, f.into())
+        }
         _ if a.revision > 0 => {
             let t = revision::template_of(picked[0]).unwrap_or_default();
             output::outln(&format!("{RESOURCE}/{name} with revision #{}", a.revision))?;
             output::outln("Pod Template:")?;
-            let yaml = serde_saphyr::to_string(&Value::Object(t)).map_err(|e| Error::other(e.to_string()))?;
+            let yaml = serde_saphyr::to_string(&Value::Object(t))
+                .map_err(|e| Error::other(e.to_string()))?;
             output::out(&yaml.lines().map(|l| format!("  {l}\n")).collect::<String>())
         }
         _ => {
             output::outln(&format!("{RESOURCE}/{name}"))?;
-            let mut t = KubeTable::new(&["REVISION", "NAME", "CHANGE-CAUSE"], !a.output.no_headers).gap(2);
+            let mut t =
+                KubeTable::new(&["REVISION", "NAME", "CHANGE-CAUSE"], !a.output.no_headers).gap(2);
             for r in revs {
                 let cause = r
                     .annotations()
@@ -341,14 +375,21 @@ async fn undo(cx: &Cx<'_>, name: &str, to_revision: i64) -> Result<Written> {
             ))
         })?
     } else {
-        let cur = revs.iter().rfind(|r| revision::stored_payload(r) == current);
+        let cur = revs
+            .iter()
+            .rfind(|r| revision::stored_payload(r) == current);
         let below = cur.map(|c| c.revision).unwrap_or(i64::MAX);
         revs.iter()
             .rfind(|r| r.revision < below && revision::stored_payload(r) != current)
-            .ok_or_else(|| Error::other(format!("no rollout history found for daemonset \"{name}\"")))?
+            .ok_or_else(|| {
+                Error::other(format!("no rollout history found for daemonset \"{name}\""))
+            })?
     };
     let template = revision::template_of(target_rev).ok_or_else(|| {
-        Error::other(format!("controllerrevision {} holds no pod template", target_rev.name_any()))
+        Error::other(format!(
+            "controllerrevision {} holds no pod template",
+            target_rev.name_any()
+        ))
     })?;
     let number = target_rev.revision;
     if revision::payload(&template) == current {
@@ -356,7 +397,8 @@ async fn undo(cx: &Cx<'_>, name: &str, to_revision: i64) -> Result<Written> {
             "{RESOURCE}/{name} skipped rollback (current template already matches revision {number})"
         )));
     }
-    let patch = json!([{"op": "replace", "path": "/spec/template", "value": Value::Object(template)}]);
+    let patch =
+        json!([{"op": "replace", "path": "/spec/template", "value": Value::Object(template)}]);
     if cx.dry_run() == DryRun::Client {
         let after = apply_locally(&d, &Change::Json(patch))?;
         return preview_of(cx.kube, &after).await;
@@ -374,13 +416,27 @@ async fn undo(cx: &Cx<'_>, name: &str, to_revision: i64) -> Result<Written> {
     let obj = match outcome {
         Outcome::Changed(o) | Outcome::Unchanged(o) => o,
     };
-    changed(&obj, format!("rolled back to revision {number}"), vec![], true)
+    changed(
+        &obj,
+        format!("rolled back to revision {number}"),
+        vec![],
+        true,
+    )
 }
 
 /// `--inplace`: only a DaemonSet whose pods carry the readiness gate (created under
 /// InPlaceIfPossible), and only a change that can be made in place.
-async fn check_inplace(kube: &Kube, d: &DaemonSet, ops: &[Value], init: &[String], what: &str) -> Result<()> {
-    let ru = validate::defaults(d).spec.update_strategy.and_then(|u| u.rolling_update);
+async fn check_inplace(
+    kube: &Kube,
+    d: &DaemonSet,
+    ops: &[Value],
+    init: &[String],
+    what: &str,
+) -> Result<()> {
+    let ru = validate::defaults(d)
+        .spec
+        .update_strategy
+        .and_then(|u| u.rolling_update);
     if ru.and_then(|r| r.type_) != Some(RollingUpdateType::InPlaceIfPossible) {
         return Err(Error::usage(format!(
             "cannot update {what} in place: its rollingUpdateType is not InPlaceIfPossible, so its pods were created without the InPlaceUpdateReady gate an in-place update needs; set spec.updateStrategy.rollingUpdate.rollingUpdateType to InPlaceIfPossible (pods created after that can be updated in place) or drop --inplace; nothing was changed"
@@ -396,7 +452,10 @@ async fn check_inplace(kube: &Kube, d: &DaemonSet, ops: &[Value], init: &[String
     let from = revisions(kube, d)
         .await?
         .into_iter()
-        .find(|r| r.labels().get(plan::HASH_LABEL) == d.status.as_ref().and_then(|s| s.update_revision.as_ref()))
+        .find(|r| {
+            r.labels().get(plan::HASH_LABEL)
+                == d.status.as_ref().and_then(|s| s.update_revision.as_ref())
+        })
         .and_then(|r| revision::template_of(&r))
         .unwrap_or_else(|| d.spec.template.0.clone());
     if let Err(why) = inplace::calculate(&from, &after.spec.template.0) {
@@ -407,7 +466,12 @@ async fn check_inplace(kube: &Kube, d: &DaemonSet, ops: &[Value], init: &[String
     Ok(())
 }
 
-async fn set_image(cx: &Cx<'_>, name: &str, pairs: &[(String, String)], inplace: bool) -> Result<Written> {
+async fn set_image(
+    cx: &Cx<'_>,
+    name: &str,
+    pairs: &[(String, String)],
+    inplace: bool,
+) -> Result<Written> {
     let d = get(cx.kube, name).await?;
     let what = format!("daemonset \"{name}\"");
     let template = Value::Object(d.spec.template.0.clone());
@@ -477,12 +541,20 @@ async fn preview_of(kube: &Kube, after: &DaemonSet) -> Result<Written> {
         let (verb, detail) = match a {
             Action::Create { object, .. } => (
                 "create",
-                format!("on node {}", plan::node::target_node(object).unwrap_or_default()),
+                format!(
+                    "on node {}",
+                    plan::node::target_node(object).unwrap_or_default()
+                ),
             ),
             Action::Delete { .. } => ("delete", String::new()),
             Action::UpdateInPlace { change, .. } => (
                 "update-in-place",
-                change.images.iter().map(|(c, i)| format!("{c}={i}")).collect::<Vec<_>>().join(","),
+                change
+                    .images
+                    .iter()
+                    .map(|(c, i)| format!("{c}={i}"))
+                    .collect::<Vec<_>>()
+                    .join(","),
             ),
             Action::Mark { reason, .. } => ("mark", reason.to_string()),
             Action::Release { .. } => ("release", "no longer matches the selector".into()),

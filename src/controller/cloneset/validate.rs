@@ -38,7 +38,11 @@ pub struct Invalid {
 }
 
 impl Invalid {
-    pub(crate) fn new(field: impl Into<String>, value: &impl Serialize, reason: impl Into<String>) -> Self {
+    pub(crate) fn new(
+        field: impl Into<String>,
+        value: &impl Serialize,
+        reason: impl Into<String>,
+    ) -> Self {
         Invalid {
             field: field.into(),
             value: serde_json::to_string(value).unwrap_or_else(|_| "?".into()),
@@ -492,11 +496,7 @@ pub(crate) fn selector_size(sel: &LabelSelector) -> usize {
 
 /// `ValidateLabelSelector` (and what `LabelSelectorAsSelector` refuses, the same list). Pushes
 /// refusals under `path` and says whether the selector is valid.
-pub(crate) fn validate_selector(
-    sel: &LabelSelector,
-    path: &str,
-    errs: &mut Vec<Invalid>,
-) -> bool {
+pub(crate) fn validate_selector(sel: &LabelSelector, path: &str, errs: &mut Vec<Invalid>) -> bool {
     let before = errs.len();
     for (k, v) in sel.match_labels.iter().flatten() {
         if let Some(why) = qualified_name_error(k) {

@@ -36,7 +36,10 @@ pub fn expected_updated(ds: &DaemonSet, nodes: &[&Node]) -> i32 {
     };
     let mut spec = t.spec.unwrap_or_default();
     plan::node::add_daemon_tolerations(&mut spec);
-    let desired: Vec<&&Node> = nodes.iter().filter(|n| plan::node::fit(&spec, n).run).collect();
+    let desired: Vec<&&Node> = nodes
+        .iter()
+        .filter(|n| plan::node::fit(&spec, n).run)
+        .collect();
     let chosen = match &ru.selector {
         Some(sel) => desired
             .iter()
@@ -67,9 +70,17 @@ pub fn status(ds: &DaemonSet, nodes: &[&Node]) -> (String, Phase) {
             Phase::Progressing,
         );
     }
-    if let Some(c) = st.conditions.iter().flatten().find(|c| c.type_ == REFUSED_CONDITION) {
+    if let Some(c) = st
+        .conditions
+        .iter()
+        .flatten()
+        .find(|c| c.type_ == REFUSED_CONDITION)
+    {
         let why = c.message.clone().unwrap_or_default();
-        return (format!("daemon set \"{name}\" failed: {why}"), Phase::Failed);
+        return (
+            format!("daemon set \"{name}\" failed: {why}"),
+            Phase::Failed,
+        );
     }
     let desired = st.desired_number_scheduled;
     let updated = st.updated_number_scheduled;
@@ -86,7 +97,14 @@ pub fn status(ds: &DaemonSet, nodes: &[&Node]) -> (String, Phase) {
         let line = format!(
             "Waiting for daemon set \"{name}\" rollout to finish: {updated} out of {expected} new pods have been updated..."
         );
-        return (line, if paused { Phase::Paused } else { Phase::Progressing });
+        return (
+            line,
+            if paused {
+                Phase::Paused
+            } else {
+                Phase::Progressing
+            },
+        );
     }
     if available < desired {
         return (
@@ -96,5 +114,8 @@ pub fn status(ds: &DaemonSet, nodes: &[&Node]) -> (String, Phase) {
             Phase::Progressing,
         );
     }
-    (format!("daemon set \"{name}\" successfully rolled out"), Phase::Complete)
+    (
+        format!("daemon set \"{name}\" successfully rolled out"),
+        Phase::Complete,
+    )
 }

@@ -135,7 +135,11 @@ impl Ctx<'_> {
     /// Most pods created (or deleted) in one pass: burstReplicas of the last desired count,
     /// rounded down.
     pub fn burst(&self) -> usize {
-        let b = Self::scaled(self.ds.spec.burst_replicas.as_ref(), self.last_desired(), false);
+        let b = Self::scaled(
+            self.ds.spec.burst_replicas.as_ref(),
+            self.last_desired(),
+            false,
+        );
         usize::try_from(b).unwrap_or(0)
     }
 
@@ -166,7 +170,10 @@ impl Ctx<'_> {
     }
 
     pub fn pods_on(&self, node: &str) -> &[&Pod] {
-        self.by_node.get(node).map(Vec::as_slice).unwrap_or_default()
+        self.by_node
+            .get(node)
+            .map(Vec::as_slice)
+            .unwrap_or_default()
     }
 }
 
@@ -178,8 +185,7 @@ pub fn available(p: &Pod, min_ready: i32, now: Timestamp) -> bool {
     if min_ready <= 0 {
         return true;
     }
-    pod::ready_since(p)
-        .is_some_and(|t| t.as_second() + i64::from(min_ready) < now.as_second())
+    pod::ready_since(p).is_some_and(|t| t.as_second() + i64::from(min_ready) < now.as_second())
 }
 
 /// The pod is in lifecycle state PreparingDelete.

@@ -38,7 +38,9 @@ fn node(name: &str, labels: Value, taints: Value) -> Arc<Node> {
 }
 
 fn nodes(n: usize) -> Vec<Arc<Node>> {
-    (0..n).map(|i| node(&format!("n{i}"), json!({}), json!([]))).collect()
+    (0..n)
+        .map(|i| node(&format!("n{i}"), json!({}), json!([])))
+        .collect()
 }
 
 /// A running daemon pod of revision `hash` on `node`, ready (for a long time) or not.
@@ -48,7 +50,13 @@ fn dpod(name: &str, node: &str, hash: &str, ready: bool) -> Arc<Pod> {
             name: Some(name.into()),
             namespace: Some("ns".into()),
             uid: Some(format!("uid-{name}")),
-            labels: Some([("app".into(), "agent".into()), (HASH_LABEL.into(), hash.into())].into()),
+            labels: Some(
+                [
+                    ("app".into(), "agent".into()),
+                    (HASH_LABEL.into(), hash.into()),
+                ]
+                .into(),
+            ),
             owner_references: Some(vec![revisions::owner_reference(&ds(json!({})))]),
             creation_timestamp: Some(Time(Timestamp::from_second(NOW - 1000).unwrap())),
             ..Default::default()
@@ -76,14 +84,26 @@ fn set_ready(p: &mut Pod, ready: bool) {
         .unwrap(),
     );
     if let Some(g) = gate {
-        p.status.as_mut().unwrap().conditions.as_mut().unwrap().push(g);
+        p.status
+            .as_mut()
+            .unwrap()
+            .conditions
+            .as_mut()
+            .unwrap()
+            .push(g);
     }
 }
 
 fn set_gate(p: &mut Pod) {
-    let conds = p.status.get_or_insert_with(Default::default).conditions.get_or_insert_with(Vec::new);
+    let conds = p
+        .status
+        .get_or_insert_with(Default::default)
+        .conditions
+        .get_or_insert_with(Vec::new);
     conds.retain(|c| c.type_ != keys::INPLACE_READY);
-    conds.push(serde_json::from_value(json!({"type": keys::INPLACE_READY, "status": "True"})).unwrap());
+    conds.push(
+        serde_json::from_value(json!({"type": keys::INPLACE_READY, "status": "True"})).unwrap(),
+    );
 }
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
@@ -109,7 +129,9 @@ fn kinds(p: &Plan) -> Vec<String> {
     p.actions
         .iter()
         .map(|a| match a {
-            Action::Create { object, .. } => format!("create {}", node::target_node(object).unwrap()),
+            Action::Create { object, .. } => {
+                format!("create {}", node::target_node(object).unwrap())
+            }
             Action::Delete { pod, .. } => format!("delete {pod}"),
             Action::UpdateInPlace { pod, .. } => format!("inplace {pod}"),
             Action::Mark { pod, reason, .. } => format!("mark {pod} {reason}"),
@@ -128,36 +150,74 @@ fn with_status(mut d: DaemonSet, desired: i32) -> DaemonSet {
 
 #[test]
 fn one_pod_per_eligible_node_pinned_and_tolerant() {
-    let d = ds(json!({"template": {"metadata": {"labels": {"app": "agent"}},
-        "spec": {"nodeSelector": {"role": "edge"}, "containers": [{"name": "c", "image": "agent:1"}]}}}));
+    let d = ds(
+        json!({"template": {"metadata": {"labels": {"app": "agent"}},
+        "spec": {"nodeSelector": {"role": "edge"}, "containers": [{"name": "c", "image": "agent:1"}]}}}),
+    );
     let ns = vec![
         node("a", json!({"role": "edge"}), json!([])),
         node("b", json!({"role": "core"}), json!([])),
-        node("c", json!({"role": "edge"}), json!([{"key": "x", "effect": "NoSchedule"}])),
-        node("d", json!({"role": "edge"}), json!([{"key": "node.kubernetes.io/unschedulable", "effect": "NoSchedule"}])),
+        node(
+            "c",
+            json!({"role": "edge"}),
+            json!([{"key": "x", "effect": "NoSchedule"}]),
+        ),
+        node(
+            "d",
+            json!({"role": "edge"}),
+            json!([{"key": "node.kubernetes.io/unschedulable", "effect": "NoSchedule"}]),
+        ),
     ];
     let p = plan(&snap(d, ns, vec![])).unwrap();
     assert_eq!(kinds(&p), ["create a", "create d"]);
-    let Action::Create { object, revision, .. } = &p.actions[0] else { panic!() };
+    let Action::Create {
+        object, revision, ..
+    } = &p.actions[0]
+    else {
+        panic!()
+    };
     assert_eq!(pod::label(object, HASH_LABEL), Some(revision.as_str()));
-    assert!(object.metadata.name.as_deref().unwrap().starts_with("agent-"));
+    assert!(
+        object
+            .metadata
+            .name
+            .as_deref()
+            .unwrap()
+            .starts_with("agent-")
+    );
     let tols = object.spec.as_ref().unwrap().tolerations.as_ref().unwrap();
-    assert!(tols.iter().any(|t| t.key.as_deref() == Some("node.kubernetes.io/unschedulable")));
+    assert!(
+        tols.iter()
+            .any(|t| t.key.as_deref() == Some("node.kubernetes.io/unschedulable"))
+    );
     assert_eq!(p.status.desired_number_scheduled, 2);
-    assert_eq!(p.status.observed_generation, None, "manage wrote: not a full pass");
+    assert_eq!(
+        p.status.observed_generation, None,
+        "manage wrote: not a full pass"
+    );
 }
 
 #[test]
 fn misscheduled_failed_and_duplicate_pods_go() {
-    let d = ds(json!({"template": {"metadata": {"labels": {"app": "agent"}},
-        "spec": {"nodeSelector": {"role": "edge"}, "containers": [{"name": "c", "image": "agent:1"}]}}}));
+    let d = ds(
+        json!({"template": {"metadata": {"labels": {"app": "agent"}},
+        "spec": {"nodeSelector": {"role": "edge"}, "containers": [{"name": "c", "image": "agent:1"}]}}}),
+    );
     let h = hash_of(&d);
-    let ns = vec![node("a", json!({"role": "edge"}), json!([])), node("b", json!({}), json!([]))];
+    let ns = vec![
+        node("a", json!({"role": "edge"}), json!([])),
+        node("b", json!({}), json!([])),
+    ];
     let mut failed = (*dpod("f", "a", &h, false)).clone();
     failed.status.as_mut().unwrap().phase = Some("Failed".into());
     let mut young = (*dpod("y", "a", &h, true)).clone();
     young.metadata.creation_timestamp = Some(Time(Timestamp::from_second(NOW - 10).unwrap()));
-    let pods = vec![dpod("old", "a", &h, true), Arc::new(young), Arc::new(failed), dpod("mis", "b", &h, true)];
+    let pods = vec![
+        dpod("old", "a", &h, true),
+        Arc::new(young),
+        Arc::new(failed),
+        dpod("mis", "b", &h, true),
+    ];
     let p = plan(&snap(d, ns, pods)).unwrap();
     let mut k = kinds(&p);
     k.sort();
@@ -174,7 +234,12 @@ fn unscheduled_pod_of_a_gone_node_is_deleted() {
     let spec = p.spec.as_mut().unwrap();
     spec.node_name = None;
     node::pin(spec, "gone");
-    let plan = plan(&snap(d, nodes(1), vec![Arc::new(p), dpod("ok", "n0", &h, true)])).unwrap();
+    let plan = plan(&snap(
+        d,
+        nodes(1),
+        vec![Arc::new(p), dpod("ok", "n0", &h, true)],
+    ))
+    .unwrap();
     assert_eq!(kinds(&plan), ["delete ghost"]);
 }
 
@@ -194,20 +259,43 @@ fn burst_replicas_caps_creations_against_the_last_desired_count() {
 fn partitioned_scaling_limits_creation() {
     let names = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
     let all = names(&["n3", "n1", "n2"]);
-    assert_eq!(manage::nodes_needing_pods(0, 3, 1, false, all.clone()), names(&["n1", "n2", "n3"]));
-    assert_eq!(manage::nodes_needing_pods(0, 3, 1, true, all.clone()), names(&["n1", "n2"]));
-    assert_eq!(manage::nodes_needing_pods(1, 3, 1, true, all.clone()), names(&["n1"]));
-    assert_eq!(manage::nodes_needing_pods(0, 3, 5, true, all.clone()), Vec::<String>::new());
-    assert_eq!(manage::nodes_needing_pods(0, 3, -1, true, all), names(&["n1", "n2", "n3"]));
+    assert_eq!(
+        manage::nodes_needing_pods(0, 3, 1, false, all.clone()),
+        names(&["n1", "n2", "n3"])
+    );
+    assert_eq!(
+        manage::nodes_needing_pods(0, 3, 1, true, all.clone()),
+        names(&["n1", "n2"])
+    );
+    assert_eq!(
+        manage::nodes_needing_pods(1, 3, 1, true, all.clone()),
+        names(&["n1"])
+    );
+    assert_eq!(
+        manage::nodes_needing_pods(0, 3, 5, true, all.clone()),
+        Vec::<String>::new()
+    );
+    assert_eq!(
+        manage::nodes_needing_pods(0, 3, -1, true, all),
+        names(&["n1", "n2", "n3"])
+    );
     let d = with_status(
         ds(json!({"scaleStrategy": {"partitionedScaling": true},
                   "updateStrategy": {"rollingUpdate": {"partition": 2}}})),
         3,
     );
-    assert_eq!(kinds(&plan(&snap(d, nodes(3), vec![])).unwrap()), ["create n0"]);
+    assert_eq!(
+        kinds(&plan(&snap(d, nodes(3), vec![])).unwrap()),
+        ["create n0"]
+    );
 }
 
-fn filter_case(partition: i32, selector: Option<Value>, pods: &[(&str, &str)], canary: &[&str]) -> Vec<String> {
+fn filter_case(
+    partition: i32,
+    selector: Option<Value>,
+    pods: &[(&str, &str)],
+    canary: &[&str],
+) -> Vec<String> {
     let mut ru = json!({"partition": partition});
     if let Some(s) = selector {
         ru["selector"] = s;
@@ -216,11 +304,18 @@ fn filter_case(partition: i32, selector: Option<Value>, pods: &[(&str, &str)], c
     let ns: Vec<Arc<Node>> = pods
         .iter()
         .map(|(n, _)| {
-            let labels = if canary.contains(n) { json!({"node-type": "canary"}) } else { json!({}) };
+            let labels = if canary.contains(n) {
+                json!({"node-type": "canary"})
+            } else {
+                json!({})
+            };
             node(n, labels, json!([]))
         })
         .collect();
-    let owned: Vec<Arc<Pod>> = pods.iter().map(|(n, h)| dpod(&format!("p-{n}"), n, h, true)).collect();
+    let owned: Vec<Arc<Pod>> = pods
+        .iter()
+        .map(|(n, h)| dpod(&format!("p-{n}"), n, h, true))
+        .collect();
     let refs: Vec<&Pod> = owned.iter().map(|p| p.as_ref()).collect();
     let d = validate::defaults(&d);
     let cx = Ctx {
@@ -240,14 +335,30 @@ fn filter_case(partition: i32, selector: Option<Value>, pods: &[(&str, &str)], c
 #[test]
 fn nodes_to_update_follow_upstreams_order() {
     let sel = || Some(json!({"matchLabels": {"node-type": "canary"}}));
-    assert_eq!(filter_case(0, None, &[("n1", "v1"), ("n2", "v2"), ("n3", "v1")], &[]), ["n2", "n3", "n1"]);
-    assert_eq!(filter_case(1, None, &[("n1", "v2"), ("n2", "v1"), ("n3", "v1")], &[]), ["n1", "n3"]);
     assert_eq!(
-        filter_case(1, sel(), &[("n1", "v1"), ("n2", "v2"), ("n3", "v1"), ("n4", "v1")], &["n3"]),
+        filter_case(0, None, &[("n1", "v1"), ("n2", "v2"), ("n3", "v1")], &[]),
+        ["n2", "n3", "n1"]
+    );
+    assert_eq!(
+        filter_case(1, None, &[("n1", "v2"), ("n2", "v1"), ("n3", "v1")], &[]),
+        ["n1", "n3"]
+    );
+    assert_eq!(
+        filter_case(
+            1,
+            sel(),
+            &[("n1", "v1"), ("n2", "v2"), ("n3", "v1"), ("n4", "v1")],
+            &["n3"]
+        ),
         ["n2", "n3"]
     );
     assert_eq!(
-        filter_case(2, sel(), &[("n1", "v1"), ("n2", "v2"), ("n3", "v1"), ("n4", "v1")], &["n1", "n3", "n4"]),
+        filter_case(
+            2,
+            sel(),
+            &[("n1", "v1"), ("n2", "v2"), ("n3", "v1"), ("n4", "v1")],
+            &["n1", "n3", "n4"]
+        ),
         ["n2", "n4"]
     );
 }
@@ -263,7 +374,13 @@ struct World {
 
 impl World {
     fn new(d: DaemonSet, n: usize) -> World {
-        World { ds: d, nodes: nodes(n), pods: BTreeMap::new(), revisions: vec![], seed: 1 }
+        World {
+            ds: d,
+            nodes: nodes(n),
+            pods: BTreeMap::new(),
+            revisions: vec![],
+            seed: 1,
+        }
     }
 
     fn plan(&mut self) -> Plan {
@@ -297,7 +414,9 @@ impl World {
                 Action::Delete { pod, .. } => {
                     self.pods.remove(pod);
                 }
-                Action::UpdateInPlace { pod, to, change, .. } => {
+                Action::UpdateInPlace {
+                    pod, to, change, ..
+                } => {
                     let o = self.pods.get_mut(pod).unwrap();
                     inplace_state::begin(o, to, false, false, change, 0, now());
                 }
@@ -348,13 +467,26 @@ fn roll(w: &mut World, mut check: impl FnMut(&World, &Plan)) -> usize {
 /// TestDaemonSetUpdatesPods: maxUnavailable old pods replaced at a time.
 #[test]
 fn standard_update_replaces_max_unavailable_at_a_time() {
-    let mut w = World::new(ds(json!({"updateStrategy": {"rollingUpdate": {"maxUnavailable": 2}}})), 5);
+    let mut w = World::new(
+        ds(json!({"updateStrategy": {"rollingUpdate": {"maxUnavailable": 2}}})),
+        5,
+    );
     roll(&mut w, |_, _| {});
     set_image(&mut w.ds, "agent:2");
     let p = w.plan();
-    assert_eq!(p.actions.iter().filter(|a| matches!(a, Action::Delete { .. })).count(), 2);
+    assert_eq!(
+        p.actions
+            .iter()
+            .filter(|a| matches!(a, Action::Delete { .. }))
+            .count(),
+        2
+    );
     roll(&mut w, |_, p| {
-        let deletes = p.actions.iter().filter(|a| matches!(a, Action::Delete { .. })).count();
+        let deletes = p
+            .actions
+            .iter()
+            .filter(|a| matches!(a, Action::Delete { .. }))
+            .count();
         assert!(deletes <= 2);
     });
     let h = w.plan().update_revision;
@@ -367,15 +499,24 @@ fn standard_update_replaces_max_unavailable_at_a_time() {
 /// one is available.
 #[test]
 fn surge_creates_beside_and_deletes_after() {
-    let mut w = World::new(ds(json!({"updateStrategy": {"rollingUpdate": {"maxSurge": 2}}})), 5);
+    let mut w = World::new(
+        ds(json!({"updateStrategy": {"rollingUpdate": {"maxSurge": 2}}})),
+        5,
+    );
     roll(&mut w, |_, _| {});
     set_image(&mut w.ds, "agent:2");
     let p = w.plan();
-    assert_eq!(kinds(&p).iter().filter(|k| k.starts_with("create")).count(), 2);
+    assert_eq!(
+        kinds(&p).iter().filter(|k| k.starts_with("create")).count(),
+        2
+    );
     assert!(!kinds(&p).iter().any(|k| k.starts_with("delete")));
     roll(&mut w, |w, _| {
         let ready = w.pods.values().filter(|p| pod::is_ready(p)).count();
-        assert!(ready >= 5 || w.pods.len() < 5, "surge keeps every node's old pod until its new one is available");
+        assert!(
+            ready >= 5 || w.pods.len() < 5,
+            "surge keeps every node's old pod until its new one is available"
+        );
     });
     assert_eq!(w.pods.len(), 5);
 }
@@ -383,14 +524,20 @@ fn surge_creates_beside_and_deletes_after() {
 /// TestDaemonSetUpdatesAllOldPodsNotReady: unavailable old pods are replaced at once.
 #[test]
 fn unavailable_old_pods_are_replaced_at_once() {
-    let mut w = World::new(ds(json!({"updateStrategy": {"rollingUpdate": {"maxUnavailable": 1}}})), 4);
+    let mut w = World::new(
+        ds(json!({"updateStrategy": {"rollingUpdate": {"maxUnavailable": 1}}})),
+        4,
+    );
     roll(&mut w, |_, _| {});
     for p in w.pods.values_mut() {
         set_ready(p, false);
     }
     set_image(&mut w.ds, "agent:2");
     let p = w.plan();
-    assert_eq!(kinds(&p).iter().filter(|k| k.starts_with("delete")).count(), 4);
+    assert_eq!(
+        kinds(&p).iter().filter(|k| k.starts_with("delete")).count(),
+        4
+    );
 }
 
 #[test]
@@ -412,15 +559,36 @@ fn paused_and_partition_and_on_delete_hold_updates() {
 #[test]
 fn in_place_if_possible_updates_images_in_place_and_recreates_the_rest() {
     let mut w = World::new(
-        ds(json!({"updateStrategy": {"rollingUpdate": {"rollingUpdateType": "InPlaceIfPossible", "maxUnavailable": 3}}})),
+        ds(
+            json!({"updateStrategy": {"rollingUpdate": {"rollingUpdateType": "InPlaceIfPossible", "maxUnavailable": 3}}}),
+        ),
         3,
     );
     roll(&mut w, |_, _| {});
-    assert!(w.pods.values().all(|p| pod::has_gate(p, keys::INPLACE_READY)));
+    assert!(
+        w.pods
+            .values()
+            .all(|p| pod::has_gate(p, keys::INPLACE_READY))
+    );
     set_image(&mut w.ds, "agent:2");
     let p = w.plan();
-    assert_eq!(kinds(&p).iter().filter(|k| k.starts_with("inplace")).count(), 3);
-    let Action::UpdateInPlace { to, lifecycle, template_hash, change, .. } = &p.actions[0] else { panic!() };
+    assert_eq!(
+        kinds(&p)
+            .iter()
+            .filter(|k| k.starts_with("inplace"))
+            .count(),
+        3
+    );
+    let Action::UpdateInPlace {
+        to,
+        lifecycle,
+        template_hash,
+        change,
+        ..
+    } = &p.actions[0]
+    else {
+        panic!()
+    };
     assert_eq!(to, &p.update_revision, "the bare hash is written");
     assert!(!lifecycle && !template_hash);
     assert_eq!(change.images["c"], "agent:2");
@@ -433,20 +601,45 @@ fn in_place_if_possible_updates_images_in_place_and_recreates_the_rest() {
 
 #[test]
 fn pre_delete_hook_prepares_instead_of_deleting() {
-    let d = ds(json!({"lifecycle": {"preDelete": {"labelsHandler": {"hold": "true"}}},
+    let d = ds(
+        json!({"lifecycle": {"preDelete": {"labelsHandler": {"hold": "true"}}},
         "template": {"metadata": {"labels": {"app": "agent"}},
-        "spec": {"nodeSelector": {"role": "edge"}, "containers": [{"name": "c", "image": "agent:1"}]}}}));
+        "spec": {"nodeSelector": {"role": "edge"}, "containers": [{"name": "c", "image": "agent:1"}]}}}),
+    );
     let h = hash_of(&d);
     let mut held = (*dpod("held", "a", &h, true)).clone();
-    held.metadata.labels.as_mut().unwrap().insert("hold".into(), "true".into());
-    let p = plan(&snap(d.clone(), vec![node("a", json!({}), json!([]))], vec![Arc::new(held.clone())])).unwrap();
+    held.metadata
+        .labels
+        .as_mut()
+        .unwrap()
+        .insert("hold".into(), "true".into());
+    let p = plan(&snap(
+        d.clone(),
+        vec![node("a", json!({}), json!([]))],
+        vec![Arc::new(held.clone())],
+    ))
+    .unwrap();
     assert_eq!(kinds(&p), ["mark held preDelete hook"]);
     // PreparingDelete and still hooked: nothing; unhooked: deleted.
-    held.metadata.labels.as_mut().unwrap().insert(keys::STATE.into(), state::PREPARING_DELETE.into());
-    let p = plan(&snap(d.clone(), vec![node("a", json!({}), json!([]))], vec![Arc::new(held.clone())])).unwrap();
+    held.metadata
+        .labels
+        .as_mut()
+        .unwrap()
+        .insert(keys::STATE.into(), state::PREPARING_DELETE.into());
+    let p = plan(&snap(
+        d.clone(),
+        vec![node("a", json!({}), json!([]))],
+        vec![Arc::new(held.clone())],
+    ))
+    .unwrap();
     assert!(p.actions.is_empty());
     held.metadata.labels.as_mut().unwrap().remove("hold");
-    let p = plan(&snap(d, vec![node("a", json!({}), json!([]))], vec![Arc::new(held)])).unwrap();
+    let p = plan(&snap(
+        d,
+        vec![node("a", json!({}), json!([]))],
+        vec![Arc::new(held)],
+    ))
+    .unwrap();
     assert_eq!(kinds(&p), ["delete held"]);
 }
 
@@ -464,11 +657,17 @@ fn revisions_match_by_bytes_renumber_and_prune() {
     }
     assert_eq!(w.revisions.len(), 3);
     let p = w.plan();
-    assert_eq!(p.delete_revisions, [first.name_any()], "beyond the limit, no pod on it");
+    assert_eq!(
+        p.delete_revisions,
+        [first.name_any()],
+        "beyond the limit, no pod on it"
+    );
     // Back to the first template: its revision is renumbered, not recreated.
     set_image(&mut w.ds, "agent:1");
     let p = w.plan();
-    assert!(matches!(&p.revision, Some(RevisionWrite::Renumber { name, revision: 4, .. }) if *name == first.name_any()));
+    assert!(
+        matches!(&p.revision, Some(RevisionWrite::Renumber { name, revision: 4, .. }) if *name == first.name_any())
+    );
 }
 
 #[test]
@@ -478,7 +677,12 @@ fn an_invalid_spec_is_refused_with_a_reason() {
     assert!(p.actions.is_empty());
     let c = &p.status.conditions.as_ref().unwrap()[0];
     assert_eq!(c.reason.as_deref(), Some(REFUSED_REASON));
-    assert!(c.message.as_ref().unwrap().contains("spec.template.metadata.labels"));
+    assert!(
+        c.message
+            .as_ref()
+            .unwrap()
+            .contains("spec.template.metadata.labels")
+    );
     assert_eq!(p.status.observed_generation, Some(1));
 }
 
@@ -488,11 +692,19 @@ fn status_counts_the_oldest_pod_per_node() {
     roll(&mut w, |_, _| {});
     let st = w.ds.status.clone().unwrap();
     assert_eq!(
-        (st.desired_number_scheduled, st.current_number_scheduled, st.number_ready, st.number_available),
+        (
+            st.desired_number_scheduled,
+            st.current_number_scheduled,
+            st.number_ready,
+            st.number_available
+        ),
         (3, 3, 3, Some(3))
     );
     assert_eq!(st.number_unavailable, Some(0));
-    assert_eq!(st.update_revision.as_deref(), Some(w.plan().update_revision.as_str()));
+    assert_eq!(
+        st.update_revision.as_deref(),
+        Some(w.plan().update_revision.as_str())
+    );
 }
 
 proptest! {

@@ -78,7 +78,13 @@ fn fingerprint(n: &Node) -> String {
         .collect();
     conds.sort_unstable();
     let spec = n.spec.as_ref();
-    json!([n.labels(), spec.map(|s| &s.taints), spec.map(|s| &s.unschedulable), conds]).to_string()
+    json!([
+        n.labels(),
+        spec.map(|s| &s.taints),
+        spec.map(|s| &s.unschedulable),
+        conds
+    ])
+    .to_string()
 }
 
 /// A node's change wakes every DaemonSet when it is new, gone, or changed in what placement
@@ -99,7 +105,11 @@ fn node_mapper() -> impl Fn(&Node, &Stores) -> Vec<Key> + Send + Sync + 'static 
             seen.remove(&name);
             true
         };
-        if changed { every_daemonset(stores) } else { vec![] }
+        if changed {
+            every_daemonset(stores)
+        } else {
+            vec![]
+        }
     }
 }
 
@@ -225,7 +235,8 @@ async fn pass(cx: &Context, key: &Key, ds: DaemonSet) -> Pass {
     r.updated = applied.updated;
     r.errors.extend(plan.errors.iter().cloned());
     r.plan_errors = plan.errors.clone();
-    r.errors.extend(applied.errors.iter().map(|e| e.to_string()));
+    r.errors
+        .extend(applied.errors.iter().map(|e| e.to_string()));
     r.progress = progress(ds, &plan.status);
     r.waiting = waiting(&snapshot, &plan.update_revision);
     out.retry = !applied.errors.is_empty();
@@ -266,7 +277,8 @@ fn status_write(cx: &Context, ds: &DaemonSet, s: &Snapshot, plan: &Plan) -> Opti
     after.status = Some(plan.status.clone());
     let nodes: Vec<&Node> = s.nodes.iter().map(|n| n.as_ref()).collect();
     let observed = ds.status.as_ref().and_then(|s| s.observed_generation);
-    let urgent = plan.status.observed_generation > observed || (at_rest && goal::at_goal(&after, &nodes));
+    let urgent =
+        plan.status.observed_generation > observed || (at_rest && goal::at_goal(&after, &nodes));
     let client = cx.client.clone();
     let status = plan.status.clone();
     let ds = ds.clone();
@@ -299,5 +311,7 @@ pub async fn write_status(
     api.patch_status(&name, &pp(), &Patch::<()>::Json(patch))
         .await
         .map(|o| Expect::at::<DaemonSet>(&ns, &name, rv(o.metadata.resource_version.as_ref())))
-        .map_err(SyncError::api(format!("writing status of daemonset {name}")))
+        .map_err(SyncError::api(format!(
+            "writing status of daemonset {name}"
+        )))
 }

@@ -70,7 +70,11 @@ pub fn validate(ds: &DaemonSet) -> Result<(), Vec<Invalid>> {
         "spec.revisionHistoryLimit",
         &mut errs,
     );
-    if let Some(h) = spec.lifecycle.as_ref().and_then(|l| l.in_place_update.as_ref()) {
+    if let Some(h) = spec
+        .lifecycle
+        .as_ref()
+        .and_then(|l| l.in_place_update.as_ref())
+    {
         errs.push(Invalid::new(
             "spec.lifecycle.inPlaceUpdate",
             h,
@@ -147,16 +151,12 @@ fn positive_int_or_percent(v: &IntOrString, field: &str, errs: &mut Vec<Invalid>
             v,
             "must be an integer or percentage (e.g '5%')",
         )),
-        IntOrString::String(_) if int_or_percent_value(v) > 100 => errs.push(Invalid::new(
-            field,
-            v,
-            "must not be greater than 100%",
-        )),
-        IntOrString::Int(i) if *i < 0 => errs.push(Invalid::new(
-            field,
-            v,
-            "must be greater than or equal to 0",
-        )),
+        IntOrString::String(_) if int_or_percent_value(v) > 100 => {
+            errs.push(Invalid::new(field, v, "must not be greater than 100%"))
+        }
+        IntOrString::Int(i) if *i < 0 => {
+            errs.push(Invalid::new(field, v, "must be greater than or equal to 0"))
+        }
         _ => {}
     }
 }
@@ -252,7 +252,9 @@ mod tests {
         assert_eq!(d.spec.burst_replicas, Some(IntOrString::Int(250)));
         assert_eq!(d.spec.revision_history_limit, Some(10));
         // Only maxSurge set: maxUnavailable stays unset (upstream defaults both or neither).
-        let d = defaults(&ds(json!({"updateStrategy": {"rollingUpdate": {"maxSurge": 1}}})));
+        let d = defaults(&ds(
+            json!({"updateStrategy": {"rollingUpdate": {"maxSurge": 1}}}),
+        ));
         let ru = d.spec.update_strategy.unwrap().rolling_update.unwrap();
         assert_eq!(ru.max_unavailable, None);
         assert!(validate(&defaults(&ds(json!({})))).is_ok());
@@ -290,7 +292,9 @@ mod tests {
             ["spec.template.metadata.labels"]
         );
         assert_eq!(
-            refusals(&ds(json!({"lifecycle": {"inPlaceUpdate": {"labelsHandler": {"a": "b"}}}}))),
+            refusals(&ds(
+                json!({"lifecycle": {"inPlaceUpdate": {"labelsHandler": {"a": "b"}}}})
+            )),
             ["spec.lifecycle.inPlaceUpdate"]
         );
         assert_eq!(

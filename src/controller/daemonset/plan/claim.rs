@@ -12,7 +12,11 @@ use crate::controller::{pod, selector};
 
 /// The pods `ds` controls and keeps (terminating and finished ones included: upstream counts
 /// them), pushing a release for each one it lets go.
-pub(super) fn claim<'a>(ds: &DaemonSet, pods: &'a [Arc<Pod>], actions: &mut Vec<Action>) -> Vec<&'a Pod> {
+pub(super) fn claim<'a>(
+    ds: &DaemonSet,
+    pods: &'a [Arc<Pod>],
+    actions: &mut Vec<Action>,
+) -> Vec<&'a Pod> {
     let uid = ds.metadata.uid.clone().unwrap_or_default();
     let mut owned = Vec::new();
     for p in pods.iter().map(|p| p.as_ref()) {
@@ -24,7 +28,9 @@ pub(super) fn claim<'a>(ds: &DaemonSet, pods: &'a [Arc<Pod>], actions: &mut Vec<
         let labels = p.metadata.labels.clone().unwrap_or_default();
         if selector::matches(&ds.spec.selector, &labels).unwrap_or(false) {
             owned.push(p);
-        } else if ds.metadata.deletion_timestamp.is_none() && p.metadata.deletion_timestamp.is_none() {
+        } else if ds.metadata.deletion_timestamp.is_none()
+            && p.metadata.deletion_timestamp.is_none()
+        {
             actions.push(Action::Release {
                 pod: pod::name(p).into(),
             });

@@ -72,7 +72,10 @@ pub(in crate::controller::daemonset) fn manage(
         let fit = cx.fit(n);
         pods_should_be_on_node(cx, &n.name_any(), fit, &mut work, out);
         desired += i32::from(fit.run);
-        if matches!(updated_on_node(cx, cx.pods_on(&n.name_any())), Some((Some(_), _))) {
+        if matches!(
+            updated_on_node(cx, cx.pods_on(&n.name_any())),
+            Some((Some(_), _))
+        ) {
             new_pods += 1;
         }
     }
@@ -99,7 +102,10 @@ pub(in crate::controller::daemonset) fn updated_on_node<'a>(
     pods: &[&'a Pod],
 ) -> Option<(Option<&'a Pod>, Option<&'a Pod>)> {
     let (mut new, mut old) = (None, None);
-    for p in pods.iter().filter(|p| p.metadata.deletion_timestamp.is_none()) {
+    for p in pods
+        .iter()
+        .filter(|p| p.metadata.deletion_timestamp.is_none())
+    {
         let slot = if cx.updated(p) { &mut new } else { &mut old };
         if slot.is_some() {
             return None;
@@ -122,12 +128,18 @@ fn pods_should_be_on_node(
         work.create.push(name.to_string());
     } else if fit.keep {
         let mut running: Vec<&Pod> = Vec::new();
-        for p in pods.iter().filter(|p| p.metadata.deletion_timestamp.is_none()) {
+        for p in pods
+            .iter()
+            .filter(|p| p.metadata.deletion_timestamp.is_none())
+        {
             if pod::phase(p) == "Failed" {
                 let ns = p.namespace().unwrap_or_default();
                 out.warnings.push((
                     "FailedDaemonPod".into(),
-                    format!("Found failed daemon pod {ns}/{} on node {name}, will try to kill it", pod::name(p)),
+                    format!(
+                        "Found failed daemon pod {ns}/{} on node {name}, will try to kill it",
+                        pod::name(p)
+                    ),
                 ));
                 work.delete.push(pod::name(p).into());
             } else if pre_deleting(p) {
@@ -138,14 +150,17 @@ fn pods_should_be_on_node(
         }
         sort_pods(&mut running);
         if !cx.surge_allowed() {
-            work.delete.extend(running.iter().skip(1).map(|p| pod::name(p).to_string()));
+            work.delete
+                .extend(running.iter().skip(1).map(|p| pod::name(p).to_string()));
         } else if running.is_empty() && fit.run {
             work.create.push(name.to_string());
         } else if running.len() > 1 {
             surge_prune(cx, &running, work, out);
         }
     } else {
-        let live = pods.iter().filter(|p| p.metadata.deletion_timestamp.is_none());
+        let live = pods
+            .iter()
+            .filter(|p| p.metadata.deletion_timestamp.is_none());
         work.delete.extend(live.map(|p| pod::name(p).to_string()));
     }
 }
@@ -155,7 +170,11 @@ fn pods_should_be_on_node(
 fn surge_prune(cx: &Ctx, running: &[&Pod], work: &mut NodeWork, out: &mut Outcome) {
     let (mut new, mut old): (Option<&Pod>, Option<&Pod>) = (None, None);
     for p in running {
-        let slot = if pod::revision(p) == cx.hash { &mut new } else { &mut old };
+        let slot = if pod::revision(p) == cx.hash {
+            &mut new
+        } else {
+            &mut old
+        };
         if slot.is_none() {
             *slot = Some(p);
         } else {
@@ -214,7 +233,12 @@ pub(in crate::controller::daemonset) fn sync_nodes(
     create: &[String],
     actions: &mut Vec<Action>,
 ) {
-    let hook = cx.ds.spec.lifecycle.as_ref().and_then(|l| l.pre_delete.as_ref());
+    let hook = cx
+        .ds
+        .spec
+        .lifecycle
+        .as_ref()
+        .and_then(|l| l.pre_delete.as_ref());
     let mut deletable: Vec<&Pod> = Vec::new();
     for name in delete {
         let Some(p) = cx.by_node.values().flatten().find(|p| pod::name(p) == name) else {

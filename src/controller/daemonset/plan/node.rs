@@ -67,14 +67,22 @@ pub fn add_daemon_tolerations(spec: &mut PodSpec) {
 
 /// Toleration.ToleratesTaint.
 fn tolerates(t: &Toleration, taint: &Taint) -> bool {
-    if t.effect.as_deref().is_some_and(|e| !e.is_empty() && e != taint.effect) {
+    if t.effect
+        .as_deref()
+        .is_some_and(|e| !e.is_empty() && e != taint.effect)
+    {
         return false;
     }
-    if t.key.as_deref().is_some_and(|k| !k.is_empty() && k != taint.key) {
+    if t.key
+        .as_deref()
+        .is_some_and(|k| !k.is_empty() && k != taint.key)
+    {
         return false;
     }
     match t.operator.as_deref() {
-        None | Some("") | Some("Equal") => t.value.as_deref().unwrap_or("") == taint.value.as_deref().unwrap_or(""),
+        None | Some("") | Some("Equal") => {
+            t.value.as_deref().unwrap_or("") == taint.value.as_deref().unwrap_or("")
+        }
         Some("Exists") => true,
         _ => false,
     }
@@ -90,7 +98,10 @@ fn untolerated(taints: &[Taint], tolerations: &[Toleration], effects: &[&str]) -
 
 /// One label requirement of a node selector term (labels.NewRequirement semantics); `None`
 /// when it does not parse (the term then never matches).
-fn label_requirement(r: &NodeSelectorRequirement, labels: &BTreeMap<String, String>) -> Option<bool> {
+fn label_requirement(
+    r: &NodeSelectorRequirement,
+    labels: &BTreeMap<String, String>,
+) -> Option<bool> {
     let values = r.values.clone().unwrap_or_default();
     let v = labels.get(&r.key);
     match r.operator.as_str() {
@@ -100,9 +111,10 @@ fn label_requirement(r: &NodeSelectorRequirement, labels: &BTreeMap<String, Stri
         "DoesNotExist" if values.is_empty() => Some(v.is_none()),
         op @ ("Gt" | "Lt") if values.len() == 1 => {
             let bound: i64 = values[0].parse().ok()?;
-            Some(v.and_then(|v| v.parse::<i64>().ok()).is_some_and(|n| {
-                if op == "Gt" { n > bound } else { n < bound }
-            }))
+            Some(
+                v.and_then(|v| v.parse::<i64>().ok())
+                    .is_some_and(|n| if op == "Gt" { n > bound } else { n < bound }),
+            )
         }
         _ => None,
     }
@@ -138,7 +150,9 @@ fn term_matches(t: &NodeSelectorTerm, node: &Node) -> bool {
 }
 
 fn selector_matches(sel: &NodeSelector, node: &Node) -> bool {
-    sel.node_selector_terms.iter().any(|t| term_matches(t, node))
+    sel.node_selector_terms
+        .iter()
+        .any(|t| term_matches(t, node))
 }
 
 /// GetRequiredNodeAffinity(pod).Match(node): the nodeSelector labels, and the required terms.
@@ -153,7 +167,10 @@ pub fn required_affinity_matches(spec: &PodSpec, node: &Node) -> bool {
         .affinity
         .as_ref()
         .and_then(|a| a.node_affinity.as_ref())
-        .and_then(|n| n.required_during_scheduling_ignored_during_execution.as_ref());
+        .and_then(|n| {
+            n.required_during_scheduling_ignored_during_execution
+                .as_ref()
+        });
     required.is_none_or(|r| selector_matches(r, node))
 }
 
@@ -164,7 +181,11 @@ pub fn fit(spec: &PodSpec, node: &Node) -> Fit {
         keep: false,
     };
     let name = node.metadata.name.as_deref().unwrap_or_default();
-    if spec.node_name.as_deref().is_some_and(|n| !n.is_empty() && n != name) {
+    if spec
+        .node_name
+        .as_deref()
+        .is_some_and(|n| !n.is_empty() && n != name)
+    {
         return none;
     }
     if !required_affinity_matches(spec, node) {
@@ -219,7 +240,9 @@ pub fn target_node(p: &Pod) -> Option<String> {
 /// are kept.
 pub fn pin(spec: &mut PodSpec, node: &str) {
     let affinity = spec.affinity.get_or_insert_with(Affinity::default);
-    let na = affinity.node_affinity.get_or_insert_with(NodeAffinity::default);
+    let na = affinity
+        .node_affinity
+        .get_or_insert_with(NodeAffinity::default);
     na.required_during_scheduling_ignored_during_execution = Some(NodeSelector {
         node_selector_terms: vec![NodeSelectorTerm {
             match_fields: Some(vec![NodeSelectorRequirement {
@@ -247,9 +270,18 @@ mod tests {
         s
     }
 
-    const RUN: Fit = Fit { run: true, keep: true };
-    const KEEP: Fit = Fit { run: false, keep: true };
-    const NO: Fit = Fit { run: false, keep: false };
+    const RUN: Fit = Fit {
+        run: true,
+        keep: true,
+    };
+    const KEEP: Fit = Fit {
+        run: false,
+        keep: true,
+    };
+    const NO: Fit = Fit {
+        run: false,
+        keep: false,
+    };
 
     /// Cases of upstream's TestNodeShouldRunDaemonPod (daemonset_util_test.go) and kube's
     /// daemon controller tests: selector, affinity, nodeName, taints by effect.
@@ -258,10 +290,28 @@ mod tests {
         let plain = node(json!({"metadata": {"name": "n1", "labels": {"a": "1", "n": "5"}}}));
         let c = json!([{"name": "c", "image": "i"}]);
         assert_eq!(fit(&spec(json!({"containers": c})), &plain), RUN);
-        assert_eq!(fit(&spec(json!({"containers": c, "nodeSelector": {"a": "1"}})), &plain), RUN);
-        assert_eq!(fit(&spec(json!({"containers": c, "nodeSelector": {"a": "2"}})), &plain), NO);
-        assert_eq!(fit(&spec(json!({"containers": c, "nodeName": "n2"})), &plain), NO);
-        assert_eq!(fit(&spec(json!({"containers": c, "nodeName": "n1"})), &plain), RUN);
+        assert_eq!(
+            fit(
+                &spec(json!({"containers": c, "nodeSelector": {"a": "1"}})),
+                &plain
+            ),
+            RUN
+        );
+        assert_eq!(
+            fit(
+                &spec(json!({"containers": c, "nodeSelector": {"a": "2"}})),
+                &plain
+            ),
+            NO
+        );
+        assert_eq!(
+            fit(&spec(json!({"containers": c, "nodeName": "n2"})), &plain),
+            NO
+        );
+        assert_eq!(
+            fit(&spec(json!({"containers": c, "nodeName": "n1"})), &plain),
+            RUN
+        );
         let aff = |op: &str, vals: serde_json::Value| {
             spec(json!({"containers": c, "affinity": {"nodeAffinity": {
                 "requiredDuringSchedulingIgnoredDuringExecution": {"nodeSelectorTerms": [
@@ -271,22 +321,40 @@ mod tests {
         assert_eq!(fit(&aff("NotIn", json!(["5"])), &plain), NO);
         assert_eq!(fit(&aff("Gt", json!(["4"])), &plain), RUN);
         assert_eq!(fit(&aff("Lt", json!(["4"])), &plain), NO);
-        assert_eq!(fit(&aff("In", json!([])), &plain), NO, "an unparsable term matches nothing");
+        assert_eq!(
+            fit(&aff("In", json!([])), &plain),
+            NO,
+            "an unparsable term matches nothing"
+        );
         let tainted = |effect: &str| {
             node(json!({"metadata": {"name": "n1"}, "spec": {"taints": [
                 {"key": "k", "value": "v", "effect": effect}]}}))
         };
-        assert_eq!(fit(&spec(json!({"containers": c})), &tainted("NoSchedule")), KEEP);
-        assert_eq!(fit(&spec(json!({"containers": c})), &tainted("NoExecute")), NO);
-        assert_eq!(fit(&spec(json!({"containers": c})), &tainted("PreferNoSchedule")), RUN);
+        assert_eq!(
+            fit(&spec(json!({"containers": c})), &tainted("NoSchedule")),
+            KEEP
+        );
+        assert_eq!(
+            fit(&spec(json!({"containers": c})), &tainted("NoExecute")),
+            NO
+        );
+        assert_eq!(
+            fit(
+                &spec(json!({"containers": c})),
+                &tainted("PreferNoSchedule")
+            ),
+            RUN
+        );
         let tol = spec(json!({"containers": c, "tolerations": [
             {"key": "k", "operator": "Equal", "value": "v", "effect": "NoExecute"}]}));
         assert_eq!(fit(&tol, &tainted("NoExecute")), RUN);
         assert_eq!(fit(&tol, &tainted("NoSchedule")), KEEP);
         // An unschedulable node (and a not-ready one) is tolerated by every daemon pod.
-        let unsched = node(json!({"metadata": {"name": "n1"}, "spec": {"unschedulable": true,
+        let unsched = node(
+            json!({"metadata": {"name": "n1"}, "spec": {"unschedulable": true,
             "taints": [{"key": "node.kubernetes.io/unschedulable", "effect": "NoSchedule"},
-                       {"key": "node.kubernetes.io/not-ready", "effect": "NoExecute"}]}}));
+                       {"key": "node.kubernetes.io/not-ready", "effect": "NoExecute"}]}}),
+        );
         assert_eq!(fit(&spec(json!({"containers": c})), &unsched), RUN);
     }
 
@@ -301,10 +369,18 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(target_node(&p).as_deref(), Some("n7"));
-        let terms = &s.affinity.unwrap().node_affinity.unwrap()
-            .required_during_scheduling_ignored_during_execution.unwrap().node_selector_terms;
+        let terms = &s
+            .affinity
+            .unwrap()
+            .node_affinity
+            .unwrap()
+            .required_during_scheduling_ignored_during_execution
+            .unwrap()
+            .node_selector_terms;
         assert_eq!(terms.len(), 1, "the required terms are replaced");
-        let tols = spec(json!({"containers": [], "hostNetwork": true})).tolerations.unwrap();
+        let tols = spec(json!({"containers": [], "hostNetwork": true}))
+            .tolerations
+            .unwrap();
         assert_eq!(tols.len(), 7);
         let again = {
             let mut s = spec(json!({"containers": []}));

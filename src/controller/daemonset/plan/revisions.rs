@@ -96,7 +96,9 @@ pub fn build(ds: &DaemonSet, payload: &[u8], collision: i32, number: i64) -> Con
             owner_references: Some(vec![owner_reference(ds)]),
             ..Default::default()
         },
-        data: Some(RawExtension(serde_json::from_slice(payload).unwrap_or(Value::Null))),
+        data: Some(RawExtension(
+            serde_json::from_slice(payload).unwrap_or(Value::Null),
+        )),
         revision: number,
     }
 }
@@ -115,14 +117,21 @@ pub(in crate::controller::daemonset) fn resolve<'a>(
         .into_iter()
         .partition(|r| revision::stored_payload(r) == payload);
     let next = old.iter().map(|r| r.revision).max().unwrap_or(0) + 1;
-    let mut collision_count = ds.status.as_ref().and_then(|s| s.collision_count).unwrap_or(0);
+    let mut collision_count = ds
+        .status
+        .as_ref()
+        .and_then(|s| s.collision_count)
+        .unwrap_or(0);
     let mut templates: BTreeMap<String, Map<String, Value>> = old
         .iter()
         .chain(current.iter())
         .filter_map(|r| revision::template_of(r).map(|t| (r.name_any(), t)))
         .collect();
-    let mut hashes: BTreeMap<String, String> =
-        old.iter().chain(current.iter()).map(|r| (r.name_any(), hash_of(r))).collect();
+    let mut hashes: BTreeMap<String, String> = old
+        .iter()
+        .chain(current.iter())
+        .map(|r| (r.name_any(), hash_of(r)))
+        .collect();
     let (name, write, duplicates) = match current.iter().max_by_key(|r| r.revision) {
         Some(keep) => {
             let dups = duplicates(&current, keep, pods, actions);
@@ -177,12 +186,16 @@ fn duplicates(
     actions: &mut Vec<Action>,
 ) -> Vec<String> {
     let keep_hash = hash_of(keep);
-    let dups: Vec<&&ControllerRevision> =
-        current.iter().filter(|r| r.name_any() != keep.name_any()).collect();
+    let dups: Vec<&&ControllerRevision> = current
+        .iter()
+        .filter(|r| r.name_any() != keep.name_any())
+        .collect();
     for p in pods {
         if dups.iter().any(|d| hash_of(d) == pod::revision(p)) {
             let mut marks = PodMarks::default();
-            marks.labels.insert(HASH_LABEL.into(), Some(keep_hash.clone()));
+            marks
+                .labels
+                .insert(HASH_LABEL.into(), Some(keep_hash.clone()));
             actions.push(Action::Mark {
                 pod: pod::name(p).into(),
                 reason: "relabel to the kept revision",

@@ -56,7 +56,11 @@ pub(super) fn status(cx: &Ctx, collision: i32, full: bool, out: &mut Outcome) ->
         number_misscheduled: mis,
         desired_number_scheduled: desired,
         number_ready: ready,
-        observed_generation: if full { generation.or(old.observed_generation) } else { old.observed_generation },
+        observed_generation: if full {
+            generation.or(old.observed_generation)
+        } else {
+            old.observed_generation
+        },
         updated_number_scheduled: updated,
         number_available: Some(avail),
         number_unavailable: Some(desired - avail),
@@ -64,7 +68,11 @@ pub(super) fn status(cx: &Ctx, collision: i32, full: bool, out: &mut Outcome) ->
         conditions: old
             .conditions
             .clone()
-            .map(|c| c.into_iter().filter(|c| c.type_ != REFUSED_CONDITION).collect::<Vec<_>>())
+            .map(|c| {
+                c.into_iter()
+                    .filter(|c| c.type_ != REFUSED_CONDITION)
+                    .collect::<Vec<_>>()
+            })
             .filter(|c| !c.is_empty()),
         update_revision: Some(cx.hash.clone()),
     }
@@ -109,7 +117,9 @@ pub(super) fn refused(ds: &DaemonSet, now: Timestamp, invalid: &[Invalid]) -> Pl
         conds.push(Condition {
             type_: REFUSED_CONDITION.into(),
             status: "True".into(),
-            last_transition_time: Some(Time(Timestamp::from_second(now.as_second()).unwrap_or(now))),
+            last_transition_time: Some(Time(
+                Timestamp::from_second(now.as_second()).unwrap_or(now),
+            )),
             reason: Some(REFUSED_REASON.into()),
             message: Some(message.clone()),
         });

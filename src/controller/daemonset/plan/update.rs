@@ -43,7 +43,10 @@ pub(in crate::controller::daemonset) fn refresh(
         template_hash_label: false,
     };
     let mut requeue: Option<Duration> = None;
-    for p in pods.iter().filter(|p| p.metadata.deletion_timestamp.is_none()) {
+    for p in pods
+        .iter()
+        .filter(|p| p.metadata.deletion_timestamp.is_none())
+    {
         podupdate::refresh(&pcx, p, actions, &mut requeue);
     }
     if let Some(d) = requeue {
@@ -165,20 +168,27 @@ fn replace_old(
 /// InPlaceIfPossible: pods with the `InPlaceUpdateReady` gate whose revision's template differs
 /// from the update's only in place are updated so (at most burstReplicas); the rest are
 /// returned, to be deleted.
-fn in_place(cx: &Ctx, revs: &Revisions, names: &[String], actions: &mut Vec<Action>) -> Vec<String> {
+fn in_place(
+    cx: &Ctx,
+    revs: &Revisions,
+    names: &[String],
+    actions: &mut Vec<Action>,
+) -> Vec<String> {
     let to = revs.templates.get(&revs.name);
     let mut delete = Vec::new();
     let mut updated = 0;
     for name in names {
         let p = cx.by_node.values().flatten().find(|p| pod::name(p) == name);
-        let change = p.filter(|p| pod::has_gate(p, crate::controller::pod::keys::INPLACE_READY)).and_then(|p| {
-            let from = revs.old.iter().find(|r| {
-                revs.hashes
-                    .get(&r.name_any())
-                    .is_some_and(|h| pod::revision_matches(pod::revision(p), h))
-            })?;
-            inplace::calculate(revs.templates.get(&from.name_any())?, to?).ok()
-        });
+        let change = p
+            .filter(|p| pod::has_gate(p, crate::controller::pod::keys::INPLACE_READY))
+            .and_then(|p| {
+                let from = revs.old.iter().find(|r| {
+                    revs.hashes
+                        .get(&r.name_any())
+                        .is_some_and(|h| pod::revision_matches(pod::revision(p), h))
+                })?;
+                inplace::calculate(revs.templates.get(&from.name_any())?, to?).ok()
+            });
         match (p, change) {
             (Some(p), Some(change)) if updated < cx.burst() => {
                 updated += 1;
