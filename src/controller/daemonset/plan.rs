@@ -228,7 +228,7 @@ pub fn plan(s: &Snapshot) -> Result<Plan, PlanError> {
     let mut pod_spec = typed.spec.unwrap_or_default();
     node::add_daemon_tolerations(&mut pod_spec);
     let mut nodes: Vec<&Node> = s.nodes.iter().map(|n| n.as_ref()).collect();
-    nodes.sort_by(|a, b| a.name_any().cmp(&b.name_any()));
+    nodes.sort_by_key(|a| a.name_any());
     let cx = Ctx {
         ds: &ds,
         now: s.now,
