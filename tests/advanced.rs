@@ -5,6 +5,8 @@
 
 #[path = "advanced/audit.rs"]
 mod audit;
+#[path = "advanced/daemonset.rs"]
+mod daemonset;
 #[path = "advanced/statefulset.rs"]
 mod statefulset;
 mod support;
@@ -22,10 +24,29 @@ const T: Duration = Duration::from_secs(120);
 static GATE: tokio::sync::RwLock<()> = tokio::sync::RwLock::const_new(());
 
 /// The controllers the audit test runs in one process.
-const ALL_THREE: &str = "cloneset,statefulset";
+const ALL_THREE: &str = "cloneset,statefulset,daemonset";
 
-/// The third kind's object in the audit test's namespace, reconciled (none yet).
-async fn extra_kind_ready(_ns: &support::TestNs) {}
+/// The audit test's Advanced DaemonSet (a pod on every node), created, then reconciled.
+async fn extra_kind_ready(ns: &support::TestNs) {
+    use kube::api::{Api, PostParams};
+    use kubectl_kruise::api::daemonset::DaemonSet;
+    let api: Api<DaemonSet> = ns.api();
+    let ds: DaemonSet = serde_json::from_value(serde_json::json!({
+        "metadata": {"name": "d", "namespace": ns.name},
+        "spec": {"selector": {"matchLabels": {"app": "d"}},
+            "template": {"metadata": {"labels": {"app": "d"}},
+                "spec": {"containers": [{"name": "main", "image": "app:1"}]}}}
+    }))
+    .unwrap();
+    api.create(&PostParams::default(), &ds).await.unwrap();
+    support::wait_for(&api, "d", T, "a pod on every node, available", |d| {
+        d.status.as_ref().is_some_and(|s| {
+            s.desired_number_scheduled >= 3
+                && s.number_available == Some(s.desired_number_scheduled)
+        })
+    })
+    .await;
+}
 
 static CRDS: OnceCell<()> = OnceCell::const_new();
 

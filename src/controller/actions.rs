@@ -91,6 +91,10 @@ pub enum Action {
         /// Also label the pod `pod-template-hash` (CloneSet).
         #[serde(skip)]
         template_hash: bool,
+        /// Move the pod's lifecycle state to `Updating` (CloneSet, Advanced StatefulSet; the
+        /// Advanced DaemonSet's in-place update writes no lifecycle state).
+        #[serde(skip)]
+        lifecycle: bool,
     },
     /// Finish an in-place update whose grace period has passed: write the images.
     FinishGrace {

@@ -121,10 +121,12 @@ pub fn apply_action(w: &mut World, a: &Action) {
             change,
             grace_seconds,
             template_hash,
+            lifecycle,
             ..
         } => {
             if let Some(p) = pod_mut(w.pods, name) {
-                inplace_state::begin(p, to, *template_hash, change, *grace_seconds, now);
+                let (hash, life) = (*template_hash, *lifecycle);
+                inplace_state::begin(p, to, hash, life, change, *grace_seconds, now);
                 if pod::has_gate(p, keys::INPLACE_READY) {
                     set_cond(p, keys::INPLACE_READY, "False", now);
                     set_cond(p, "Ready", "False", now);

@@ -160,11 +160,13 @@ fn write_state(p: &mut Pod, st: &InPlaceState) {
 /// lifecycle state `Updating`, the state annotation; the change applied now, or with
 /// `grace_seconds > 0` (whatever it changes) parked until [`finish_grace`].
 /// `template_hash`: also write `pod-template-hash` (CloneSet's revision adapter does; the
-/// StatefulSet's writes `controller-revision-hash` alone).
+/// StatefulSet's writes `controller-revision-hash` alone). `lifecycle`: also set the state
+/// `Updating` (the CloneSet's and StatefulSet's lifecycle mutator; the DaemonSet has none).
 pub fn begin(
     p: &mut Pod,
     to: &str,
     template_hash: bool,
+    lifecycle: bool,
     change: &InPlaceChange,
     grace_seconds: i32,
     now: Timestamp,
@@ -177,10 +179,14 @@ pub fn begin(
             Some(pod::short_hash(to).to_string()),
         );
     }
-    labels.insert(keys::STATE.to_string(), Some(state::UPDATING.to_string()));
+    if lifecycle {
+        labels.insert(keys::STATE.to_string(), Some(state::UPDATING.to_string()));
+    }
     set_meta(&mut p.metadata.labels, &labels);
     let annotations = p.metadata.annotations.get_or_insert_with(BTreeMap::new);
-    annotations.insert(keys::STATE_TIMESTAMP.into(), rfc3339(now));
+    if lifecycle {
+        annotations.insert(keys::STATE_TIMESTAMP.into(), rfc3339(now));
+    }
     let mut st = InPlaceState {
         revision: to.into(),
         update_timestamp: rfc3339(now),
@@ -299,7 +305,7 @@ mod tests {
     fn without_grace_the_change_is_applied_at_once() {
         let now: Timestamp = "2026-01-01T00:00:00Z".parse().unwrap();
         let mut p = pod();
-        begin(&mut p, "web-2", true, &change(), 0, now);
+        begin(&mut p, "web-2", true, true, &change(), 0, now);
         assert_eq!(
             p.spec.as_ref().unwrap().containers[0].image.as_deref(),
             Some("i:2")
@@ -319,7 +325,7 @@ mod tests {
     fn with_grace_everything_waits_for_the_end() {
         let now: Timestamp = "2026-01-01T00:00:00Z".parse().unwrap();
         let mut p = pod();
-        begin(&mut p, "web-2", true, &change(), 5, now);
+        begin(&mut p, "web-2", true, true, &change(), 5, now);
         assert_eq!(
             p.spec.as_ref().unwrap().containers[0].image.as_deref(),
             Some("i:1")
@@ -366,7 +372,7 @@ mod tests {
             images: BTreeMap::new(),
             ..change()
         };
-        begin(&mut p, "web-2", true, &only_meta, 5, now);
+        begin(&mut p, "web-2", true, true, &only_meta, 5, now);
         assert_eq!(pod::label(&p, "a"), Some("1"));
         assert!(pod::annotation(&p, keys::INPLACE_GRACE).is_some());
     }

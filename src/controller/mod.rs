@@ -4,6 +4,7 @@
 
 pub mod actions;
 pub mod cloneset;
+pub mod daemonset;
 pub mod events;
 pub mod goencode;
 pub mod imagined;
@@ -38,7 +39,12 @@ pub const REGISTRY: &[Registration] = &[
     },
     Registration {
         name: statefulset::reconciler::NAME,
-        kind: "StatefulSet (apps.kruise.io)",
+        kind: "Advanced StatefulSet (apps.kruise.io)",
         make: || Box::new(statefulset::reconciler::StatefulSetReconciler),
+    },
+    Registration {
+        name: daemonset::reconciler::NAME,
+        kind: "Advanced DaemonSet (apps.kruise.io)",
+        make: || Box::new(daemonset::reconciler::DaemonSetReconciler),
     },
 ];

@@ -438,9 +438,10 @@ async fn other(
             change,
             grace_seconds,
             template_hash,
+            lifecycle,
             ..
         } => {
-            let to = (to.as_str(), *template_hash);
+            let to = (to.as_str(), *template_hash, *lifecycle);
             let wrote = update_in_place(w, pod, to, change, *grace_seconds, cache).await;
             let to = to.0;
             match &wrote {
@@ -607,7 +608,7 @@ fn recreate_event(w: &Writer<'_>, pod: &str, revision: &str, wrote: &Wrote) {
 async fn update_in_place(
     w: &Writer<'_>,
     pod: &str,
-    to: (&str, bool),
+    to: (&str, bool, bool),
     change: &crate::controller::inplace::InPlaceChange,
     grace_seconds: i32,
     cache: &BTreeMap<String, Arc<Pod>>,
@@ -641,7 +642,7 @@ async fn update_in_place(
     }
     let what = format!("updating pod {pod} in place");
     let rv = replace_pod(&pods, pod, current, &what, |p| {
-        inplace_state::begin(p, to.0, to.1, change, grace_seconds, Timestamp::now());
+        inplace_state::begin(p, to.0, to.1, to.2, change, grace_seconds, Timestamp::now());
     })
     .await?;
     Ok((vec![Expect::at::<Pod>(&w.ns(), pod, rv)], Done::Updated))

@@ -90,6 +90,7 @@ pub fn try_in_place(
             change,
             grace_seconds: cx.grace,
             template_hash: cx.template_hash_label,
+            lifecycle: true,
         });
     }
     Ok(())

@@ -3,6 +3,7 @@
 //! and find who drives it. `rollout`, `scale`, `set image` and the drive/watch path go through
 //! a [`Workload`]; adding a kind is one file here (plus its reconciler in `controller/`).
 
+mod advanced_daemonset;
 mod advanced_statefulset;
 mod cloneset;
 mod daemonset;
@@ -271,13 +272,14 @@ where
 }
 
 /// Every kind the commands know.
-pub fn all() -> [&'static dyn Workload; 5] {
+pub fn all() -> [&'static dyn Workload; 6] {
     [
         &deployment::DEPLOYMENT,
         &statefulset::STATEFULSET,
         &daemonset::DAEMONSET,
         &cloneset::CLONESET,
         &advanced_statefulset::ADVANCED_STATEFULSET,
+        &advanced_daemonset::ADVANCED_DAEMONSET,
     ]
 }
 

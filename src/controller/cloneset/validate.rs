@@ -38,7 +38,11 @@ pub struct Invalid {
 }
 
 impl Invalid {
-    fn new(field: impl Into<String>, value: &impl Serialize, reason: impl Into<String>) -> Self {
+    pub(crate) fn new(
+        field: impl Into<String>,
+        value: &impl Serialize,
+        reason: impl Into<String>,
+    ) -> Self {
         Invalid {
             field: field.into(),
             value: serde_json::to_string(value).unwrap_or_else(|_| "?".into()),
@@ -485,14 +489,14 @@ fn hex_float(mantissa: &str, exp: i64, neg: bool) -> f64 {
     if neg { -f } else { f }
 }
 
-fn selector_size(sel: &LabelSelector) -> usize {
+pub(crate) fn selector_size(sel: &LabelSelector) -> usize {
     sel.match_labels.as_ref().map_or(0, BTreeMap::len)
         + sel.match_expressions.as_ref().map_or(0, Vec::len)
 }
 
 /// `ValidateLabelSelector` (and what `LabelSelectorAsSelector` refuses, the same list). Pushes
 /// refusals under `path` and says whether the selector is valid.
-fn validate_selector(sel: &LabelSelector, path: &str, errs: &mut Vec<Invalid>) -> bool {
+pub(crate) fn validate_selector(sel: &LabelSelector, path: &str, errs: &mut Vec<Invalid>) -> bool {
     let before = errs.len();
     for (k, v) in sel.match_labels.iter().flatten() {
         if let Some(why) = qualified_name_error(k) {
