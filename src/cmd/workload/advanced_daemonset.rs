@@ -17,12 +17,13 @@ use kube::ResourceExt;
 use kube::api::{Api, ListParams};
 use serde_json::{Value, json};
 
+use super::history;
 use super::images::image_ops;
 use super::{Cx, Driver, Embedded, Observed, Phase, Verb, Workload, Written};
 use super::{kruise_driver, list_names, watch_judged};
 use crate::api::daemonset::{DaemonSet, DaemonSetUpdateStrategyType, RollingUpdateType};
+use crate::cli::DryRun;
 use crate::cli::rollout::HistoryArgs;
-use crate::cli::{DryRun, OutputFormat};
 use crate::client::Kube;
 use crate::client::kinds::{self, Kind};
 use crate::client::write::{Change, Outcome, apply_locally, guarded};
@@ -129,7 +130,7 @@ impl Workload for AdvancedDaemonSetWorkload {
         name: &'a str,
         a: &'a HistoryArgs,
     ) -> BoxFuture<'a, Result<()>> {
-        history(kube, name, a).boxed()
+        print_history(kube, name, a).boxed()
     }
 
     fn set_image<'a>(
@@ -300,91 +301,24 @@ async fn rollout(cx: &Cx<'_>, name: &str, verb: Verb) -> Result<Written> {
 
 /// Revisions owned by the DaemonSet, oldest first.
 async fn revisions(kube: &Kube, d: &DaemonSet) -> Result<Vec<ControllerRevision>> {
-    let api: Api<ControllerRevision> = Api::namespaced(kube.client.clone(), &kube.namespace);
-    let sel = selector::render(&d.spec.selector).unwrap_or_default();
-    let uid = d.metadata.uid.clone().unwrap_or_default();
-    let mut list: Vec<ControllerRevision> = api
-        .list(&ListParams::default().labels(&sel))
-        .await
-        .map_err(|e| from_kube(e, &kube.server, None))?
-        .items
-        .into_iter()
-        .filter(|r| r.owner_references().iter().any(|o| o.uid == uid))
-        .collect();
-    list.sort_by_key(|r| r.revision);
-    Ok(list)
+    history::owned(
+        kube,
+        &d.spec.selector,
+        d.metadata.uid.as_deref().unwrap_or_default(),
+    )
+    .await
 }
 
-async fn history(kube: &Kube, name: &str, a: &HistoryArgs) -> Result<()> {
-    use crate::output;
+async fn print_history(kube: &Kube, name: &str, a: &HistoryArgs) -> Result<()> {
     let d = get(kube, name).await?;
-    let revs = revisions(kube, &d).await?;
-    if a.revision > 0 && !revs.iter().any(|r| r.revision == a.revision) {
-        return Err(Error::other(format!(
-            "unable to find the specified revision {} of daemonset \"{name}\"",
-            a.revision
-        )));
-    }
-    let picked: Vec<&ControllerRevision> = revs
-        .iter()
-        .filter(|r| a.revision == 0 || r.revision == a.revision)
-        .collect();
-    match a.output.output {
-        Some(OutputFormat::Name) => {
-            for r in picked {
-                output::outln(&format!("controllerrevision.apps/{}", r.name_any()))?;
-            }
-            Ok(())
-        }
-        Some(f @ (OutputFormat::Json | OutputFormat::Yaml)) => {
-            output::print_objects(&picked, f.into())
-        }
-        _ if a.revision > 0 => {
-            let t = revision::template_of(picked[0]).unwrap_or_default();
-            output::outln(&format!("{RESOURCE}/{name} with revision #{}", a.revision))?;
-            output::outln("Pod Template:")?;
-            let yaml = serde_saphyr::to_string(&Value::Object(t))
-                .map_err(|e| Error::other(e.to_string()))?;
-            output::out(&yaml.lines().map(|l| format!("  {l}\n")).collect::<String>())
-        }
-        _ => {
-            output::outln(&format!("{RESOURCE}/{name}"))?;
-            let mut t =
-                KubeTable::new(&["REVISION", "NAME", "CHANGE-CAUSE"], !a.output.no_headers).gap(2);
-            for r in revs {
-                let cause = r
-                    .annotations()
-                    .get("kubernetes.io/change-cause")
-                    .cloned()
-                    .unwrap_or_else(|| "<none>".into());
-                t.row([r.revision.to_string(), r.name_any(), cause]);
-            }
-            output::out(&t.render())
-        }
-    }
+    history::print(RESOURCE, "daemonset", name, &revisions(kube, &d).await?, a)
 }
 
 async fn undo(cx: &Cx<'_>, name: &str, to_revision: i64) -> Result<Written> {
     let d = get(cx.kube, name).await?;
     let revs = revisions(cx.kube, &d).await?;
     let current = revision::payload(&d.spec.template.0);
-    let target_rev = if to_revision > 0 {
-        revs.iter().find(|r| r.revision == to_revision).ok_or_else(|| {
-            Error::other(format!(
-                "unable to find the specified revision {to_revision} of daemonset \"{name}\" (see `kubectl kruise rollout history ads/{name}`)"
-            ))
-        })?
-    } else {
-        let cur = revs
-            .iter()
-            .rfind(|r| revision::stored_payload(r) == current);
-        let below = cur.map(|c| c.revision).unwrap_or(i64::MAX);
-        revs.iter()
-            .rfind(|r| r.revision < below && revision::stored_payload(r) != current)
-            .ok_or_else(|| {
-                Error::other(format!("no rollout history found for daemonset \"{name}\""))
-            })?
-    };
+    let target_rev = history::undo_target("daemonset", "ads", name, &revs, &current, to_revision)?;
     let template = revision::template_of(target_rev).ok_or_else(|| {
         Error::other(format!(
             "controllerrevision {} holds no pod template",

@@ -289,7 +289,7 @@ async fn undo(cx: &Cx<'_>, name: &str, to_revision: i64) -> Result<Written> {
     let s = get(cx.kube, name).await?;
     let revs = revisions(cx.kube, &s).await?;
     let current = revision::payload(&defaults::apply(&s).spec.template.0);
-    let target_rev = history::undo_target(KIND, name, &revs, &current, to_revision)?;
+    let target_rev = history::undo_target(KIND, "asts", name, &revs, &current, to_revision)?;
     let template = revision::template_of(target_rev).ok_or_else(|| {
         Error::other(format!(
             "controllerrevision {} holds no pod template",

@@ -328,7 +328,14 @@ async fn undo(cx: &Cx<'_>, name: &str, to_revision: i64) -> Result<Written> {
     let c = get(cx.kube, name).await?;
     let revs = revisions(cx.kube, &c).await?;
     let current_bytes = revision::payload(&c.spec.template.0);
-    let target_rev = history::undo_target("cloneset", name, &revs, &current_bytes, to_revision)?;
+    let target_rev = history::undo_target(
+        "cloneset",
+        "cloneset",
+        name,
+        &revs,
+        &current_bytes,
+        to_revision,
+    )?;
     let template = revision::template_of(target_rev).ok_or_else(|| {
         Error::other(format!(
             "controllerrevision {} holds no pod template",

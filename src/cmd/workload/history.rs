@@ -91,8 +91,10 @@ pub fn print(
 
 /// The revision `undo` goes back to: `to_revision`, or the newest one before the current that
 /// differs from it.
+/// `kind` as messages name it ("daemonset"), `spelled` as a command line does ("ads").
 pub fn undo_target<'r>(
     kind: &str,
+    spelled: &str,
     name: &str,
     revs: &'r [ControllerRevision],
     current_bytes: &[u8],
@@ -101,7 +103,7 @@ pub fn undo_target<'r>(
     if to_revision > 0 {
         return revs.iter().find(|r| r.revision == to_revision).ok_or_else(|| {
             Error::other(format!(
-                "unable to find the specified revision {to_revision} of {kind} \"{name}\" (see `kubectl kruise rollout history {kind}/{name}`)"
+                "unable to find the specified revision {to_revision} of {kind} \"{name}\" (see `kubectl kruise rollout history {spelled}/{name}`)"
             ))
         });
     }

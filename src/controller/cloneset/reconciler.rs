@@ -17,7 +17,7 @@ use super::sync::{self, Writer};
 use crate::api::cloneset::CloneSet;
 use crate::controller::pod;
 use crate::controller::runtime::{
-    Context, Key, Pass, Progress, Reconciler, Report, Slim, StatusWrite, Stores, Stuck, Watches,
+    self, Context, Key, Pass, Progress, Reconciler, Slim, StatusWrite, Stores, Stuck, Watches,
 };
 
 pub const NAME: &str = "cloneset";
@@ -25,18 +25,8 @@ pub const NAME: &str = "cloneset";
 /// The CloneSet controller.
 pub struct CloneSetReconciler;
 
-/// The CloneSet that controls `obj`, by its owner reference.
 fn owner<K: Resource>(obj: &K) -> Vec<Key> {
-    let Some(ns) = obj.meta().namespace.clone() else {
-        return vec![];
-    };
-    obj.meta()
-        .owner_references
-        .iter()
-        .flatten()
-        .filter(|r| r.kind == "CloneSet" && r.api_version.starts_with("apps.kruise.io/"))
-        .map(|r| (ns.clone(), r.name.clone()))
-        .collect()
+    runtime::owner_keys(obj, "CloneSet", "apps.kruise.io")
 }
 
 fn owned_by<K: Resource>(obj: &K, uid: &str) -> bool {
@@ -114,16 +104,6 @@ fn snapshot(stores: &Stores, cs: CloneSet) -> Snapshot {
     }
 }
 
-fn report(key: &Key, cs: &CloneSet) -> Report {
-    let st = cs.status.clone().unwrap_or_default();
-    Report {
-        controller: NAME,
-        key: key.clone(),
-        progress: progress(cs, &st),
-        ..Default::default()
-    }
-}
-
 fn progress(cs: &CloneSet, st: &crate::api::cloneset::CloneSetStatus) -> Progress {
     Progress {
         desired: cs.spec.replicas.unwrap_or(1),
@@ -141,13 +121,11 @@ fn progress(cs: &CloneSet, st: &crate::api::cloneset::CloneSetStatus) -> Progres
 }
 
 async fn pass(cx: &Context, key: &Key, cs: CloneSet) -> Pass {
-    let mut out = Pass {
-        report: report(key, &cs),
-        expect: vec![],
-        retry: false,
-        requeue_after: None,
-        status: None,
-    };
+    let mut out = Pass::new(
+        NAME,
+        key,
+        progress(&cs, &cs.status.clone().unwrap_or_default()),
+    );
     let snapshot = snapshot(&cx.stores, cs);
     let plan = match plan::plan(&snapshot) {
         Ok(p) => p,
@@ -191,9 +169,8 @@ async fn pass(cx: &Context, key: &Key, cs: CloneSet) -> Pass {
 
 /// The active pods not yet updated or not yet available: a few names, then how many more.
 fn waiting(s: &Snapshot, update: &str) -> Vec<String> {
-    const SHOWN: usize = 5;
     let min_ready = s.cloneset.spec.min_ready_seconds.unwrap_or(0);
-    let mut names: Vec<String> = s
+    let names: Vec<String> = s
         .pods
         .iter()
         .filter(|p| pod::is_active(p))
@@ -202,13 +179,7 @@ fn waiting(s: &Snapshot, update: &str) -> Vec<String> {
         })
         .map(|p| p.name_any())
         .collect();
-    names.sort();
-    if names.len() > SHOWN {
-        let more = names.len() - SHOWN;
-        names.truncate(SHOWN);
-        names.push(format!("and {more} more"));
-    }
-    names
+    runtime::few(names)
 }
 
 fn stuck(s: &plan::Stuck) -> Stuck {

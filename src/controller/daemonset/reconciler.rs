@@ -27,7 +27,7 @@ use crate::api::daemonset::{DaemonSet, DaemonSetStatus};
 use crate::controller::pod;
 use crate::controller::podsync::{self, SyncError, Writer, Writes, pp, rv};
 use crate::controller::runtime::{
-    Context, Expect, Key, Pass, Progress, Reconciler, Report, Slim, StatusWrite, Stores, Watches,
+    self, Context, Expect, Key, Pass, Progress, Reconciler, Slim, StatusWrite, Stores, Watches,
 };
 
 pub const NAME: &str = "daemonset";
@@ -35,18 +35,8 @@ pub const NAME: &str = "daemonset";
 /// The Advanced DaemonSet controller.
 pub struct DaemonSetReconciler;
 
-/// The Advanced DaemonSet that controls `obj`, by its owner reference.
 fn owner<K: Resource>(obj: &K) -> Vec<Key> {
-    let Some(ns) = obj.meta().namespace.clone() else {
-        return vec![];
-    };
-    obj.meta()
-        .owner_references
-        .iter()
-        .flatten()
-        .filter(|r| r.kind == "DaemonSet" && r.api_version.starts_with("apps.kruise.io/"))
-        .map(|r| (ns.clone(), r.name.clone()))
-        .collect()
+    runtime::owner_keys(obj, "DaemonSet", "apps.kruise.io")
 }
 
 fn owned_by<K: Resource>(obj: &K, uid: &str) -> bool {
@@ -192,18 +182,11 @@ pub fn progress(ds: &DaemonSet, st: &DaemonSetStatus) -> Progress {
 }
 
 async fn pass(cx: &Context, key: &Key, ds: DaemonSet) -> Pass {
-    let mut out = Pass {
-        report: Report {
-            controller: NAME,
-            key: key.clone(),
-            progress: progress(&ds, &ds.status.clone().unwrap_or_default()),
-            ..Default::default()
-        },
-        expect: vec![],
-        retry: false,
-        requeue_after: None,
-        status: None,
-    };
+    let mut out = Pass::new(
+        NAME,
+        key,
+        progress(&ds, &ds.status.clone().unwrap_or_default()),
+    );
     let snapshot = snapshot(&cx.stores, ds);
     let plan = match plan::plan(&snapshot) {
         Ok(p) => p,
@@ -248,22 +231,15 @@ async fn pass(cx: &Context, key: &Key, ds: DaemonSet) -> Pass {
 
 /// The pods not yet updated or not yet available: a few names, then how many more.
 fn waiting(s: &Snapshot, hash: &str) -> Vec<String> {
-    const SHOWN: usize = 5;
     let min_ready = s.daemonset.spec.min_ready_seconds.unwrap_or(0);
-    let mut names: Vec<String> = s
+    let names: Vec<String> = s
         .pods
         .iter()
         .filter(|p| pod::is_active(p))
         .filter(|p| pod::revision(p) != hash || !plan::available(p, min_ready, s.now))
         .map(|p| p.name_any())
         .collect();
-    names.sort();
-    if names.len() > SHOWN {
-        let more = names.len() - SHOWN;
-        names.truncate(SHOWN);
-        names.push(format!("and {more} more"));
-    }
-    names
+    runtime::few(names)
 }
 
 /// The status write, when the plan changed it. Urgent: a new generation observed, or the

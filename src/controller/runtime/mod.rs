@@ -77,6 +77,52 @@ pub struct Pass {
     pub status: Option<StatusWrite>,
 }
 
+impl Pass {
+    /// A pass that has written nothing yet, reporting `progress` for `key`.
+    pub fn new(controller: &'static str, key: &Key, progress: Progress) -> Pass {
+        Pass {
+            report: Report {
+                controller,
+                key: key.clone(),
+                progress,
+                ..Default::default()
+            },
+            expect: vec![],
+            retry: false,
+            requeue_after: None,
+            status: None,
+        }
+    }
+}
+
+/// The keys of the objects of `kind` in API group `group` that `obj` names as its owners: how
+/// a pod or a revision maps to the workload to reconcile.
+pub fn owner_keys<K: kube::Resource>(obj: &K, kind: &str, group: &str) -> Vec<Key> {
+    let Some(ns) = obj.meta().namespace.clone() else {
+        return vec![];
+    };
+    let prefix = format!("{group}/");
+    obj.meta()
+        .owner_references
+        .iter()
+        .flatten()
+        .filter(|r| r.kind == kind && r.api_version.starts_with(&prefix))
+        .map(|r| (ns.clone(), r.name.clone()))
+        .collect()
+}
+
+/// Sorted names, the first few and then how many more (`Report::waiting`).
+pub fn few(mut names: Vec<String>) -> Vec<String> {
+    const SHOWN: usize = 5;
+    names.sort();
+    if names.len() > SHOWN {
+        let more = names.len() - SHOWN;
+        names.truncate(SHOWN);
+        names.push(format!("and {more} more"));
+    }
+    names
+}
+
 /// A status write the reconciler computed. Urgent ones (a new generation observed, the
 /// resting state) go out at once; others at most every `Reconciler::status_every`.
 pub struct StatusWrite {

@@ -19,7 +19,7 @@ use crate::api::statefulset::{StatefulSet, StatefulSetStatus};
 use crate::controller::pod;
 use crate::controller::podsync::{self, Writer, Writes};
 use crate::controller::runtime::{
-    Context, Key, Pass, Progress, Reconciler, Report, Slim, StatusWrite, Stores, Stuck, Watches,
+    self, Context, Key, Pass, Progress, Reconciler, Slim, StatusWrite, Stores, Stuck, Watches,
 };
 
 pub const NAME: &str = "statefulset";
@@ -28,18 +28,8 @@ const KIND: &str = "StatefulSet";
 /// The Advanced StatefulSet controller.
 pub struct StatefulSetReconciler;
 
-/// The Advanced StatefulSet that controls `obj`, by its owner reference.
 fn owner<K: Resource>(obj: &K) -> Vec<Key> {
-    let Some(ns) = obj.meta().namespace.clone() else {
-        return vec![];
-    };
-    obj.meta()
-        .owner_references
-        .iter()
-        .flatten()
-        .filter(|r| r.kind == KIND && r.api_version.starts_with("apps.kruise.io/"))
-        .map(|r| (ns.clone(), r.name.clone()))
-        .collect()
+    runtime::owner_keys(obj, "StatefulSet", "apps.kruise.io")
 }
 
 /// The sets a claim named `<template>-<set>-<ordinal>` may belong to.
@@ -157,18 +147,11 @@ pub fn progress(set: &StatefulSet, st: &StatefulSetStatus) -> Progress {
 }
 
 async fn pass(cx: &Context, key: &Key, set: StatefulSet) -> Pass {
-    let mut out = Pass {
-        report: Report {
-            controller: NAME,
-            key: key.clone(),
-            progress: progress(&set, &set.status.clone().unwrap_or_default()),
-            ..Default::default()
-        },
-        expect: vec![],
-        retry: false,
-        requeue_after: None,
-        status: None,
-    };
+    let mut out = Pass::new(
+        NAME,
+        key,
+        progress(&set, &set.status.clone().unwrap_or_default()),
+    );
     let snapshot = snapshot(&cx.stores, set);
     let plan = match plan::plan(&snapshot) {
         Ok(p) => p,
@@ -227,21 +210,14 @@ async fn pass(cx: &Context, key: &Key, set: StatefulSet) -> Pass {
 
 /// The pods not yet updated or not yet Ready: a few names, then how many more.
 fn waiting(s: &Snapshot, plan: &Plan) -> Vec<String> {
-    const SHOWN: usize = 5;
-    let mut names: Vec<String> = s
+    let names: Vec<String> = s
         .pods
         .iter()
         .filter(|p| pod::is_active(p))
         .filter(|p| pod::revision(p) != plan.update_revision || !pod::is_ready(p))
         .map(|p| p.name_any())
         .collect();
-    names.sort();
-    if names.len() > SHOWN {
-        let more = names.len() - SHOWN;
-        names.truncate(SHOWN);
-        names.push(format!("and {more} more"));
-    }
-    names
+    runtime::few(names)
 }
 
 /// The status write, when upstream would write one. Urgent: a new generation observed, or the
