@@ -518,9 +518,9 @@ async fn bad_input_is_one_clear_line_a_documented_exit_code_and_no_change() {
             "invalid value 'xml' for '--output <FORMAT>'".into(),
         ),
         (
-            vec!["-n", n, "rollout", "pause", "asts/web"],
+            vec!["-n", n, "rollout", "pause", "bcj/web"],
             2,
-            "rollout pause does not support statefulsets.apps.kruise.io yet".into(),
+            "rollout pause does not support broadcastjobs.apps.kruise.io".into(),
         ),
         (
             vec!["-n", n, "rollout", "pause", "deployment"],
