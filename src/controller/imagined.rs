@@ -156,6 +156,24 @@ fn mark(p: &mut Pod, marks: &PodMarks, now: Timestamp) {
 
 /// The scheduler and the kubelet, instantly: place pods, start containers, restart changed
 /// ones, and compute Ready from the readiness gates.
+/// The node a required node affinity `matchFields metadata.name In [node]` pins the pod to
+/// (a DaemonSet's pods): the scheduler places it there.
+fn pinned_node(spec: &k8s_openapi::api::core::v1::PodSpec) -> Option<String> {
+    let terms = &spec
+        .affinity
+        .as_ref()?
+        .node_affinity
+        .as_ref()?
+        .required_during_scheduling_ignored_during_execution
+        .as_ref()?
+        .node_selector_terms;
+    terms
+        .iter()
+        .flat_map(|t| t.match_fields.iter().flatten())
+        .find(|f| f.key == "metadata.name" && f.operator == "In")
+        .and_then(|f| f.values.as_ref()?.first().cloned())
+}
+
 pub fn settle(pods: &mut [Arc<Pod>], now: Timestamp) {
     for (i, p) in pods.iter_mut().map(Arc::make_mut).enumerate() {
         if !pod::is_active(p) {
@@ -163,7 +181,8 @@ pub fn settle(pods: &mut [Arc<Pod>], now: Timestamp) {
         }
         let spec = p.spec.get_or_insert_with(Default::default);
         if spec.node_name.is_none() {
-            spec.node_name = Some(NODES[i % NODES.len()].into());
+            let node = pinned_node(spec).unwrap_or_else(|| NODES[i % NODES.len()].to_string());
+            spec.node_name = Some(node);
         }
         let containers: Vec<(String, String)> = spec
             .containers

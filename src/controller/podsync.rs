@@ -445,6 +445,11 @@ async fn other(
             let wrote = update_in_place(w, pod, to, change, *grace_seconds, cache).await;
             let to = to.0;
             match &wrote {
+                // Upstream's DaemonSet names no revision on success; the others do.
+                Ok(_) if w.kind == "DaemonSet" => w.normal(
+                    "SuccessfulUpdatePodInPlace",
+                    format!("successfully update pod {pod} in-place"),
+                ),
                 Ok(_) => w.normal(
                     "SuccessfulUpdatePodInPlace",
                     format!("successfully update pod {pod} in-place(revision {to})"),

@@ -17,9 +17,9 @@ use kube::ResourceExt;
 use kube::api::{Api, ListParams};
 use serde_json::{Value, json};
 
-use super::history;
 use super::images::image_ops;
 use super::{Cx, Driver, Embedded, Observed, Phase, Verb, Workload, Written};
+use super::{history, plan_text};
 use super::{kruise_driver, list_names, watch_judged};
 use crate::api::daemonset::{DaemonSet, DaemonSetUpdateStrategyType, RollingUpdateType};
 use crate::cli::DryRun;
@@ -30,13 +30,13 @@ use crate::client::write::{Change, Outcome, apply_locally, guarded};
 use crate::cmd::common::now_rfc3339;
 use crate::controller::daemonset::goal;
 use crate::controller::daemonset::plan::{self, Action, Snapshot};
+use crate::controller::daemonset::preview;
 use crate::controller::daemonset::reconciler::{self, DaemonSetReconciler};
 use crate::controller::daemonset::validate;
 use crate::controller::inplace::{self, RESTARTED_AT};
 use crate::controller::runtime::{Goal, Stuck};
 use crate::controller::{pod, revision, selector};
 use crate::error::{Error, Result, Target, from_kube};
-use crate::output::table::KubeTable;
 
 pub struct AdvancedDaemonSetWorkload;
 pub static ADVANCED_DAEMONSET: AdvancedDaemonSetWorkload = AdvancedDaemonSetWorkload;
@@ -439,8 +439,8 @@ async fn set_image(
     changed(outcome.object(), "image updated".into(), vec![], true)
 }
 
-/// What the controller's next pass would do with `after` (the DaemonSet as the command would
-/// leave it): one pass, from the cluster as it is.
+/// What the controller would do with `after` (the DaemonSet as the command would leave it),
+/// pass after pass on the imagined cluster with the cluster's nodes.
 async fn preview_of(kube: &Kube, after: &DaemonSet) -> Result<Written> {
     let sel = selector::render(&after.spec.selector).unwrap_or_default();
     let lp = ListParams::default().labels(&sel);
@@ -456,46 +456,24 @@ async fn preview_of(kube: &Kube, after: &DaemonSet) -> Result<Written> {
         now: Timestamp::now(),
         seed: 1,
     };
-    let pl = plan::plan(&s).map_err(|e| Error::other(e.to_string()))?;
-    let value = serde_json::to_value(&pl).map_err(|e| Error::other(e.to_string()))?;
-    let mut text = format!(
-        "{RESOURCE}/{} plan (dry run): the controller's next pass, at revision {}\n",
-        after.name_any(),
-        pl.update_revision
-    );
-    for e in &pl.errors {
-        text.push_str(&format!("  error: {e}\n"));
-    }
-    if pl.actions.is_empty() {
-        text.push_str("  nothing to do now\n");
-        return Ok(Written::Preview { value, text });
-    }
-    let mut t = KubeTable::new(&["ACTION", "POD", "DETAIL"], true).gap(3);
-    for a in &pl.actions {
-        let (verb, detail) = match a {
-            Action::Create { object, .. } => (
-                "create",
-                format!(
-                    "on node {}",
-                    plan::node::target_node(object).unwrap_or_default()
-                ),
-            ),
-            Action::Delete { .. } => ("delete", String::new()),
-            Action::UpdateInPlace { change, .. } => (
-                "update-in-place",
-                change
-                    .images
-                    .iter()
-                    .map(|(c, i)| format!("{c}={i}"))
-                    .collect::<Vec<_>>()
-                    .join(","),
-            ),
-            Action::Mark { reason, .. } => ("mark", reason.to_string()),
-            Action::Release { .. } => ("release", "no longer matches the selector".into()),
-            _ => ("other", String::new()),
-        };
-        t.row([verb.to_string(), a.pod().to_string(), detail]);
-    }
-    text.push_str(&t.render());
-    Ok(Written::Preview { value, text })
+    let pv = preview::preview(&s, 500).map_err(|e| Error::other(e.to_string()))?;
+    let batches: Vec<(usize, &[Action])> = pv
+        .batches
+        .iter()
+        .map(|b| (b.batch, b.actions.as_slice()))
+        .collect();
+    let text = plan_text::render(&plan_text::Summary {
+        resource: RESOURCE,
+        name: &pv.daemonset,
+        batches: &batches,
+        rests_at: &pv.rests_at,
+        replicas: pv.desired,
+        updated: pv.updated,
+        update_revision: &pv.update_revision,
+        errors: &pv.errors,
+    });
+    Ok(Written::Preview {
+        value: serde_json::to_value(&pv).map_err(|e| Error::other(e.to_string()))?,
+        text,
+    })
 }

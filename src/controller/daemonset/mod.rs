@@ -5,5 +5,6 @@
 
 pub mod goal;
 pub mod plan;
+pub mod preview;
 pub mod reconciler;
 pub mod validate;

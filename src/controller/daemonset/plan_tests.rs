@@ -760,3 +760,51 @@ proptest! {
         }
     }
 }
+
+/// The preview (`--dry-run=client`): from nothing, one pod per node in the first batch; then
+/// an image change under maxUnavailable 1 goes one node per batch, and a partition of 1 rests
+/// with 3 of 4 nodes updated.
+#[test]
+fn the_preview_places_then_updates_node_by_node() {
+    use crate::controller::daemonset::preview;
+    let start = snap(ds(json!({})), nodes(4), vec![]);
+    let pv = preview::preview(&start, 100).unwrap();
+    assert_eq!(pv.rests_at, "complete", "{pv:?}");
+    assert_eq!((pv.desired, pv.updated), (4, 4));
+    let created: usize = pv
+        .batches
+        .iter()
+        .flat_map(|b| &b.actions)
+        .filter(|a| matches!(a, Action::Create { .. }))
+        .count();
+    assert_eq!(created, 4);
+
+    // The imagined cluster after it: every pod on its own node, Ready.
+    let mut world = start.clone();
+    for _ in 0..10 {
+        let p = plan(&world).unwrap();
+        preview::apply(&mut world, &p);
+        preview::settle(&mut world);
+    }
+    let placed: std::collections::BTreeSet<String> = world
+        .pods
+        .iter()
+        .filter_map(|p| p.spec.as_ref()?.node_name.clone())
+        .collect();
+    assert_eq!(placed.len(), 4, "one pod per node, on its pinned node");
+    world.daemonset.spec.template.0["spec"]["containers"][0]["image"] = json!("agent:2");
+    world.daemonset.spec.update_strategy = serde_json::from_value(json!(
+        {"rollingUpdate": {"partition": 1, "maxUnavailable": 1}}))
+    .unwrap();
+    let pv = preview::preview(&world, 100).unwrap();
+    assert_eq!(pv.rests_at, "partition", "{pv:?}");
+    assert_eq!(pv.updated, 3);
+    for b in &pv.batches {
+        let deletes = b
+            .actions
+            .iter()
+            .filter(|a| matches!(a, Action::Delete { .. }))
+            .count();
+        assert!(deletes <= 1, "maxUnavailable 1: {b:?}");
+    }
+}
