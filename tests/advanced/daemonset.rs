@@ -333,6 +333,36 @@ async fn in_place_keeps_the_pods() {
     };
     let before = uids(&by_node(&pods, "inpl").await);
     assert_eq!(before.len(), 2);
+    // The preview: both pods in place, in batches of at most maxUnavailable 2; nothing written.
+    let rv = sets.get("inpl").await.unwrap().resource_version();
+    let plan = ok(&[
+        "-n",
+        &ns.name,
+        "set",
+        "image",
+        "ads/inpl",
+        "c=agent:2",
+        "--inplace",
+        "--dry-run=client",
+        "-o",
+        "json",
+    ])
+    .await;
+    let plan: Value = serde_json::from_str(&plan).unwrap();
+    let planned = plan["batches"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|b| b["actions"].as_array().unwrap())
+        .filter(|a| a["action"] == "updateInPlace")
+        .count();
+    assert_eq!(planned, 2, "{plan}");
+    assert_eq!(plan["restsAt"], "complete", "{plan}");
+    assert_eq!(
+        sets.get("inpl").await.unwrap().resource_version(),
+        rv,
+        "nothing written"
+    );
     ok(&[
         "-n",
         &ns.name,
