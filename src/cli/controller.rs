@@ -23,8 +23,8 @@ pub struct RunArgs {
     /// Act in every namespace
     #[arg(short = 'A', long = "all-namespaces")]
     pub all_namespaces: bool,
-    /// Exit (0) once every CloneSet in scope rests (done, paused or at its partition); for
-    /// scripts and CI
+    /// Exit (0) once every object of the running controllers rests (done, paused or at its
+    /// partition); for scripts and CI
     #[arg(long = "exit-when-done")]
     pub exit_when_done: bool,
 }
