@@ -19,7 +19,7 @@ use serde_json::{Value, json};
 
 use super::images::image_ops;
 use super::{Cx, Driver, Embedded, Observed, Phase, Verb, Workload, Written};
-use super::{history, plan_text};
+use super::{history, plan_text, pods};
 use super::{kruise_driver, list_names, watch_judged};
 use crate::api::daemonset::{DaemonSet, DaemonSetUpdateStrategyType, RollingUpdateType};
 use crate::cli::DryRun;
@@ -35,7 +35,7 @@ use crate::controller::daemonset::reconciler::{self, DaemonSetReconciler};
 use crate::controller::daemonset::validate;
 use crate::controller::inplace::{self, RESTARTED_AT};
 use crate::controller::runtime::{Goal, Stuck};
-use crate::controller::{pod, revision, selector};
+use crate::controller::{revision, selector};
 use crate::error::{Error, Result, Target, from_kube};
 
 pub struct AdvancedDaemonSetWorkload;
@@ -234,25 +234,7 @@ async fn stuck(kube: &Kube, name: &str) -> Result<Option<Stuck>> {
         return Ok(None);
     };
     let uid = d.metadata.uid.clone().unwrap_or_default();
-    let pods: Api<Pod> = Api::namespaced(kube.client.clone(), &kube.namespace);
-    let sel = selector::render(&d.spec.selector).unwrap_or_default();
-    let list = pods
-        .list(&ListParams::default().labels(&sel))
-        .await
-        .map_err(|e| from_kube(e, &kube.server, None))?;
-    Ok(list
-        .items
-        .iter()
-        .filter(|p| p.owner_references().iter().any(|r| r.uid == uid))
-        .filter(|p| pod::is_active(p) && pod::revision(p) == hash)
-        .find_map(|p| {
-            pod::stuck(p).map(|(container, reason, message)| Stuck {
-                pod: p.name_any(),
-                container,
-                reason,
-                message,
-            })
-        }))
+    pods::first_stuck(kube, &d.spec.selector, &uid, |r| r == hash).await
 }
 
 fn rolling_update_type(d: &DaemonSet) -> Option<DaemonSetUpdateStrategyType> {

@@ -27,7 +27,7 @@ use crate::client::kinds::{self, Kind};
 use crate::client::write::{Change, Outcome, apply_locally, guarded};
 use crate::cmd::common::now_rfc3339;
 use crate::controller::inplace::{self, RESTARTED_AT};
-use crate::controller::pod::{self, keys};
+use crate::controller::pod::keys;
 use crate::controller::revision;
 use crate::controller::runtime::{Goal, Stuck};
 use crate::controller::statefulset::plan::{Action, Snapshot};
@@ -219,25 +219,7 @@ async fn stuck(kube: &Kube, name: &str) -> Result<Option<Stuck>> {
         return Ok(None);
     };
     let uid = s.metadata.uid.clone().unwrap_or_default();
-    let sel = crate::controller::selector::render(&s.spec.selector).unwrap_or_default();
-    let api: Api<Pod> = Api::namespaced(kube.client.clone(), &kube.namespace);
-    let list = api
-        .list(&ListParams::default().labels(&sel))
-        .await
-        .map_err(|e| from_kube(e, &kube.server, None))?;
-    Ok(list
-        .items
-        .iter()
-        .filter(|p| p.owner_references().iter().any(|r| r.uid == uid))
-        .filter(|p| pod::is_active(p) && pod::revision(p) == update)
-        .find_map(|p| {
-            pod::stuck(p).map(|(container, reason, message)| Stuck {
-                pod: p.name_any(),
-                container,
-                reason,
-                message,
-            })
-        }))
+    pods::first_stuck(kube, &s.spec.selector, &uid, |r| r == update).await
 }
 
 async fn rollout(cx: &Cx<'_>, name: &str, verb: Verb) -> Result<Written> {

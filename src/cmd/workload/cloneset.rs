@@ -211,25 +211,10 @@ async fn stuck(kube: &Kube, name: &str) -> Result<Option<Stuck>> {
         return Ok(None);
     };
     let uid = cs.metadata.uid.clone().unwrap_or_default();
-    let sel = crate::controller::selector::render(&cs.spec.selector).unwrap_or_default();
-    let pods: Api<Pod> = Api::namespaced(kube.client.clone(), &kube.namespace);
-    let list = pods
-        .list(&ListParams::default().labels(&sel))
-        .await
-        .map_err(|e| from_kube(e, &kube.server, None))?;
-    Ok(list
-        .items
-        .iter()
-        .filter(|p| p.owner_references().iter().any(|r| r.uid == uid))
-        .filter(|p| pod::is_active(p) && pod::revision_matches(pod::revision(p), &update))
-        .find_map(|p| {
-            pod::stuck(p).map(|(container, reason, message)| Stuck {
-                pod: p.name_any(),
-                container,
-                reason,
-                message,
-            })
-        }))
+    pods::first_stuck(kube, &cs.spec.selector, &uid, |r| {
+        pod::revision_matches(r, &update)
+    })
+    .await
 }
 
 /// A driving command stops when the CloneSet rests, is paused, or failed.

@@ -36,3 +36,36 @@ pub fn not_owned(pod: &str, owner: &str, p: &Pod) -> Error {
         "pod \"{pod}\" is not a pod of {owner}: {by}; nothing was changed"
     ))
 }
+
+/// The first active pod of the workload `uid` (among those its selector lists) at the update
+/// revision (`at_update` says which revision label is it) whose container cannot start: one
+/// LIST of pods. What a watched change ends on with exit 4.
+pub async fn first_stuck(
+    kube: &Kube,
+    selector: &k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector,
+    uid: &str,
+    at_update: impl Fn(&str) -> bool,
+) -> Result<Option<crate::controller::runtime::Stuck>> {
+    use crate::controller::pod;
+    let api: Api<Pod> = Api::namespaced(kube.client.clone(), &kube.namespace);
+    let sel = crate::controller::selector::render(selector).unwrap_or_default();
+    let list = api
+        .list(&kube::api::ListParams::default().labels(&sel))
+        .await
+        .map_err(|e| from_kube(e, &kube.server, None))?;
+    Ok(list
+        .items
+        .iter()
+        .filter(|p| p.owner_references().iter().any(|r| r.uid == uid))
+        .filter(|p| pod::is_active(p) && at_update(pod::revision(p)))
+        .find_map(|p| {
+            pod::stuck(p).map(
+                |(container, reason, message)| crate::controller::runtime::Stuck {
+                    pod: p.name_any(),
+                    container,
+                    reason,
+                    message,
+                },
+            )
+        }))
+}
