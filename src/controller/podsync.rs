@@ -110,11 +110,69 @@ fn describe(e: &kube::Error) -> String {
 
 /// A pod Event whose words differ by kind (each upstream controller words its own).
 #[derive(Clone, Copy)]
-pub enum Said {
+pub enum Said<'r> {
     Created,
     NotCreated,
     Deleted,
     NotDeleted,
+    /// Updated in place to this revision.
+    UpdatedInPlace(&'r str),
+}
+
+/// The kind of workload the pods belong to: where upstream's controllers differ in what
+/// they write, said in one place.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OwnerKind {
+    CloneSet,
+    StatefulSet,
+    DaemonSet,
+}
+
+impl OwnerKind {
+    /// As a person reads it in errors ("CloneSet").
+    pub fn name(self) -> &'static str {
+        match self {
+            OwnerKind::CloneSet => "CloneSet",
+            OwnerKind::StatefulSet => "StatefulSet",
+            OwnerKind::DaemonSet => "DaemonSet",
+        }
+    }
+
+    /// A StatefulSet's claims outlive their pods and are the same claim for the same
+    /// ordinal: one that exists is the pod's own (upstream creates only missing ones).
+    fn reuses_claims(self) -> bool {
+        self == OwnerKind::StatefulSet
+    }
+
+    /// The message upstream's controller of this kind writes for `said` about `pod` of `set`.
+    fn said(self, said: Said, pod: &str, set: &str, err: &str) -> String {
+        use OwnerKind::*;
+        match (self, said) {
+            (StatefulSet, Said::Created) => {
+                format!("create Pod {pod} in StatefulSet {set} successful")
+            }
+            (StatefulSet, Said::NotCreated) => {
+                format!("create Pod {pod} in StatefulSet {set} failed error: {err}")
+            }
+            (StatefulSet, Said::Deleted) => {
+                format!("delete Pod {pod} in StatefulSet {set} successful")
+            }
+            (DaemonSet, Said::Created) => format!("Created pod: {pod}"),
+            (DaemonSet, Said::NotCreated) => format!("Error creating: {err}"),
+            (DaemonSet, Said::Deleted) => format!("Deleted pod: {pod}"),
+            (DaemonSet, Said::NotDeleted) => format!("Error deleting: {err}"),
+            (_, Said::Created) => format!("succeed to create pod {pod}"),
+            (_, Said::NotCreated) => format!("failed to create pod: {err}, pod: {pod}"),
+            (_, Said::Deleted) => format!("succeed to delete pod {pod}"),
+            (_, Said::NotDeleted) => format!("failed to delete pod {pod}: {err}"),
+            (_, Said::UpdatedInPlace(_)) if self == DaemonSet => {
+                format!("successfully update pod {pod} in-place")
+            }
+            (_, Said::UpdatedInPlace(to)) => {
+                format!("successfully update pod {pod} in-place(revision {to})")
+            }
+        }
+    }
 }
 
 /// Where a pass writes: the owner's namespace, and the owner its Events are about.
@@ -123,8 +181,7 @@ pub struct Writer<'a> {
     pub events: &'a Recorder,
     /// The workload the pods belong to (its namespace is where every write goes).
     pub owner: ObjectReference,
-    /// Its kind as a person reads it in errors ("CloneSet").
-    pub kind: &'static str,
+    pub kind: OwnerKind,
 }
 
 impl<'a> Writer<'a> {
@@ -132,7 +189,7 @@ impl<'a> Writer<'a> {
         client: &'a Client,
         events: &'a Recorder,
         owner: &K,
-        kind: &'static str,
+        kind: OwnerKind,
     ) -> Writer<'a>
     where
         K: kube::Resource<DynamicType = ()>,
@@ -147,28 +204,8 @@ impl<'a> Writer<'a> {
 
     /// The message upstream's controller of this kind writes for `said` about `pod`.
     pub fn said(&self, said: Said, pod: &str, err: Option<&str>) -> String {
-        let err = err.unwrap_or_default();
         let set = self.owner.name.as_deref().unwrap_or_default();
-        match (self.kind, said) {
-            ("StatefulSet", Said::Created) => {
-                format!("create Pod {pod} in StatefulSet {set} successful")
-            }
-            ("StatefulSet", Said::NotCreated) => {
-                format!("create Pod {pod} in StatefulSet {set} failed error: {err}")
-            }
-            ("StatefulSet", Said::Deleted) => {
-                format!("delete Pod {pod} in StatefulSet {set} successful")
-            }
-            ("StatefulSet", Said::NotDeleted) => format!("failed to delete pod {pod}: {err}"),
-            ("DaemonSet", Said::Created) => format!("Created pod: {pod}"),
-            ("DaemonSet", Said::NotCreated) => format!("Error creating: {err}"),
-            ("DaemonSet", Said::Deleted) => format!("Deleted pod: {pod}"),
-            ("DaemonSet", Said::NotDeleted) => format!("Error deleting: {err}"),
-            (_, Said::Created) => format!("succeed to create pod {pod}"),
-            (_, Said::NotCreated) => format!("failed to create pod: {err}, pod: {pod}"),
-            (_, Said::Deleted) => format!("succeed to delete pod {pod}"),
-            (_, Said::NotDeleted) => format!("failed to delete pod {pod}: {err}"),
-        }
+        self.kind.said(said, pod, set, err.unwrap_or_default())
     }
 
     pub fn ns(&self) -> String {
@@ -344,13 +381,11 @@ async fn create(w: &Writer<'_>, a: &Action) -> Result<String, SyncError> {
     for c in pvc_objects {
         let result = match pvcs.create(&post(), c).await {
             Ok(_) => continue,
-            // A StatefulSet's claims outlive their pods and are the same claim for the same
-            // ordinal: one that exists is the pod's own (upstream creates only missing ones).
-            Err(e) if is_code(&e, 409) && w.kind == "StatefulSet" => continue,
+            Err(e) if is_code(&e, 409) && w.kind.reuses_claims() => continue,
             Err(e) if is_code(&e, 409) => Err(SyncError::ForeignPvc {
                 pod: pod.clone(),
                 pvc: c.name_any(),
-                kind: w.kind,
+                kind: w.kind.name(),
             }),
             Err(e) => Err(SyncError::api(format!("creating pvc {}", c.name_any()))(e)),
         };
@@ -445,14 +480,9 @@ async fn other(
             let wrote = update_in_place(w, pod, to, change, *grace_seconds, cache).await;
             let to = to.0;
             match &wrote {
-                // Upstream's DaemonSet names no revision on success; the others do.
-                Ok(_) if w.kind == "DaemonSet" => w.normal(
-                    "SuccessfulUpdatePodInPlace",
-                    format!("successfully update pod {pod} in-place"),
-                ),
                 Ok(_) => w.normal(
                     "SuccessfulUpdatePodInPlace",
-                    format!("successfully update pod {pod} in-place(revision {to})"),
+                    w.said(Said::UpdatedInPlace(to), pod, None),
                 ),
                 Err(e) => w.warning(
                     "FailedUpdatePodInPlace",
@@ -735,7 +765,7 @@ where
         .map(|o| Expect::at::<K>(&w.ns(), &name, rv(o.meta().resource_version.as_ref())))
         .map_err(SyncError::api(format!(
             "writing defaults to {} {name}",
-            w.kind.to_lowercase()
+            w.kind.name().to_lowercase()
         )))
 }
 
@@ -814,5 +844,29 @@ mod tests {
         want["spec"]["containers"][1]["image"] = json!("y:2");
         want["metadata"]["labels"]["b"] = json!("2");
         assert_eq!(server, want);
+    }
+
+    /// Each kind's pod Events in its upstream controller's words.
+    #[test]
+    fn each_kind_words_its_events_as_upstream() {
+        let say = |k: OwnerKind, said| k.said(said, "p-0", "s", "boom");
+        assert_eq!(
+            say(OwnerKind::CloneSet, Said::Created),
+            "succeed to create pod p-0"
+        );
+        assert_eq!(
+            say(OwnerKind::StatefulSet, Said::Created),
+            "create Pod p-0 in StatefulSet s successful"
+        );
+        assert_eq!(say(OwnerKind::DaemonSet, Said::Deleted), "Deleted pod: p-0");
+        assert_eq!(
+            say(OwnerKind::StatefulSet, Said::UpdatedInPlace("s-1")),
+            "successfully update pod p-0 in-place(revision s-1)"
+        );
+        assert_eq!(
+            say(OwnerKind::DaemonSet, Said::UpdatedInPlace("abc")),
+            "successfully update pod p-0 in-place"
+        );
+        assert!(OwnerKind::StatefulSet.reuses_claims() && !OwnerKind::CloneSet.reuses_claims());
     }
 }

@@ -135,7 +135,12 @@ async fn pass(cx: &Context, key: &Key, cs: CloneSet) -> Pass {
         }
     };
     let cs = &snapshot.cloneset;
-    let w = Writer::new(&cx.client, &cx.recorder, cs, "CloneSet");
+    let w = Writer::new(
+        &cx.client,
+        &cx.recorder,
+        cs,
+        crate::controller::podsync::OwnerKind::CloneSet,
+    );
     if let Some(d) = &plan.defaulted {
         match sync::write_defaults(&w, cs, d).await {
             Ok(e) => out.expect.push(e),

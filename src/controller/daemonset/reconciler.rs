@@ -196,7 +196,12 @@ async fn pass(cx: &Context, key: &Key, ds: DaemonSet) -> Pass {
         }
     };
     let ds = &snapshot.daemonset;
-    let w = Writer::new(&cx.client, &cx.recorder, ds, "DaemonSet");
+    let w = Writer::new(
+        &cx.client,
+        &cx.recorder,
+        ds,
+        crate::controller::podsync::OwnerKind::DaemonSet,
+    );
     for (reason, message) in &plan.warnings {
         w.warning(reason, message.clone());
     }

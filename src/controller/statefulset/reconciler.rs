@@ -29,7 +29,7 @@ const KIND: &str = "StatefulSet";
 pub struct StatefulSetReconciler;
 
 fn owner<K: Resource>(obj: &K) -> Vec<Key> {
-    runtime::owner_keys(obj, "StatefulSet", "apps.kruise.io")
+    runtime::owner_keys(obj, KIND, "apps.kruise.io")
 }
 
 /// The sets a claim named `<template>-<set>-<ordinal>` may belong to.
@@ -162,7 +162,12 @@ async fn pass(cx: &Context, key: &Key, set: StatefulSet) -> Pass {
         }
     };
     let set = &snapshot.set;
-    let w = Writer::new(&cx.client, &cx.recorder, set, KIND);
+    let w = Writer::new(
+        &cx.client,
+        &cx.recorder,
+        set,
+        crate::controller::podsync::OwnerKind::StatefulSet,
+    );
     if let Some(d) = &plan.defaulted {
         match podsync::write_defaults(&w, set, &d.spec).await {
             Ok(e) => out.expect.push(e),
