@@ -157,11 +157,4 @@ impl Action {
     }
 }
 
-/// A pod of the update revision that cannot start.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Stuck {
-    pub pod: String,
-    pub container: String,
-    pub reason: String,
-    pub message: String,
-}
+pub use crate::controller::runtime::Stuck;

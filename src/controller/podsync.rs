@@ -744,6 +744,30 @@ fn change_patch(
     serde_json::from_value(ops)
 }
 
+/// What a pass did, into its report and what it leaves the runtime: the counts, the plan's
+/// refusals (retrying will not help) and the writes' errors (retry), the stuck pods, the
+/// expectations, when to come back.
+pub fn into_pass(
+    out: &mut crate::controller::runtime::Pass,
+    applied: Applied,
+    plan_errors: &[String],
+    stuck: &[crate::controller::runtime::Stuck],
+    requeue_after: Option<std::time::Duration>,
+) {
+    let r = &mut out.report;
+    r.created = applied.created;
+    r.deleted = applied.deleted;
+    r.updated = applied.updated;
+    r.errors.extend(plan_errors.iter().cloned());
+    r.plan_errors = plan_errors.to_vec();
+    r.errors
+        .extend(applied.errors.iter().map(|e| e.to_string()));
+    r.stuck = stuck.to_vec();
+    out.retry = !applied.errors.is_empty();
+    out.expect = applied.expect;
+    out.requeue_after = requeue_after;
+}
+
 /// Write the webhook defaults (`spec`, serialized) into the stored object, once, guarded by
 /// the resourceVersion the plan read.
 pub async fn write_defaults<K>(

@@ -17,7 +17,7 @@ use super::sync::{self, Writer};
 use crate::api::cloneset::CloneSet;
 use crate::controller::pod;
 use crate::controller::runtime::{
-    self, Context, Key, Pass, Progress, Reconciler, Slim, StatusWrite, Stores, Stuck, Watches,
+    self, Context, Key, Pass, Progress, Reconciler, Slim, StatusWrite, Stores, Watches,
 };
 
 pub const NAME: &str = "cloneset";
@@ -154,20 +154,15 @@ async fn pass(cx: &Context, key: &Key, cs: CloneSet) -> Pass {
         .map(|p| (p.name_any(), p.clone()))
         .collect();
     let applied = sync::apply(&w, cs, &plan, &pods).await;
-    let r = &mut out.report;
-    r.created = applied.created;
-    r.deleted = applied.deleted;
-    r.updated = applied.updated;
-    r.errors.extend(plan.errors.iter().cloned());
-    r.plan_errors = plan.errors.clone();
-    r.errors
-        .extend(applied.errors.iter().map(|e| e.to_string()));
-    r.stuck = plan.stuck.iter().map(stuck).collect();
-    r.progress = progress(cs, &plan.status);
-    r.waiting = waiting(&snapshot, &plan.update_revision);
-    out.retry = !applied.errors.is_empty();
-    out.expect = applied.expect;
-    out.requeue_after = plan.requeue_after;
+    crate::controller::podsync::into_pass(
+        &mut out,
+        applied,
+        &plan.errors,
+        &plan.stuck,
+        plan.requeue_after,
+    );
+    out.report.progress = progress(cs, &plan.status);
+    out.report.waiting = waiting(&snapshot, &plan.update_revision);
     out.status = status_write(cx, cs, &plan);
     out
 }
@@ -185,15 +180,6 @@ fn waiting(s: &Snapshot, update: &str) -> Vec<String> {
         .map(|p| p.name_any())
         .collect();
     runtime::few(names)
-}
-
-fn stuck(s: &plan::Stuck) -> Stuck {
-    Stuck {
-        pod: s.pod.clone(),
-        container: s.container.clone(),
-        reason: s.reason.clone(),
-        message: s.message.clone(),
-    }
 }
 
 /// The status write, when the plan changed it. Urgent: a new generation observed, or the

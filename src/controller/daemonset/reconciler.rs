@@ -217,19 +217,9 @@ async fn pass(cx: &Context, key: &Key, ds: DaemonSet) -> Pass {
         delete_revisions: &plan.delete_revisions,
     };
     let applied = podsync::apply(&w, writes, &pods).await;
-    let r = &mut out.report;
-    r.created = applied.created;
-    r.deleted = applied.deleted;
-    r.updated = applied.updated;
-    r.errors.extend(plan.errors.iter().cloned());
-    r.plan_errors = plan.errors.clone();
-    r.errors
-        .extend(applied.errors.iter().map(|e| e.to_string()));
-    r.progress = progress(ds, &plan.status);
-    r.waiting = waiting(&snapshot, &plan.update_revision);
-    out.retry = !applied.errors.is_empty();
-    out.expect = applied.expect;
-    out.requeue_after = plan.requeue_after;
+    podsync::into_pass(&mut out, applied, &plan.errors, &[], plan.requeue_after);
+    out.report.progress = progress(ds, &plan.status);
+    out.report.waiting = waiting(&snapshot, &plan.update_revision);
     out.status = status_write(cx, ds, &snapshot, &plan);
     out
 }

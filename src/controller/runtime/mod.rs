@@ -161,8 +161,8 @@ pub struct Progress {
     pub paused: bool,
 }
 
-/// A pod of the new revision that cannot start.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A pod of the new revision that cannot start (what a plan finds and a report carries).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Stuck {
     pub pod: String,
     pub container: String,

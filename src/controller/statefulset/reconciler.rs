@@ -19,7 +19,7 @@ use crate::api::statefulset::{StatefulSet, StatefulSetStatus};
 use crate::controller::pod;
 use crate::controller::podsync::{self, Writer, Writes};
 use crate::controller::runtime::{
-    self, Context, Key, Pass, Progress, Reconciler, Slim, StatusWrite, Stores, Stuck, Watches,
+    self, Context, Key, Pass, Progress, Reconciler, Slim, StatusWrite, Stores, Watches,
 };
 
 pub const NAME: &str = "statefulset";
@@ -187,28 +187,15 @@ async fn pass(cx: &Context, key: &Key, set: StatefulSet) -> Pass {
         delete_revisions: &plan.delete_revisions,
     };
     let applied = podsync::apply(&w, writes, &pods).await;
-    let r = &mut out.report;
-    r.created = applied.created;
-    r.deleted = applied.deleted;
-    r.updated = applied.updated;
-    r.errors.extend(plan.errors.iter().cloned());
-    r.errors
-        .extend(applied.errors.iter().map(|e| e.to_string()));
-    r.stuck = plan
-        .stuck
-        .iter()
-        .map(|s| Stuck {
-            pod: s.pod.clone(),
-            container: s.container.clone(),
-            reason: s.reason.clone(),
-            message: s.message.clone(),
-        })
-        .collect();
-    r.progress = progress(set, &plan.status);
-    r.waiting = waiting(&snapshot, &plan);
-    out.retry = !applied.errors.is_empty();
-    out.expect = applied.expect;
-    out.requeue_after = plan.requeue_after;
+    podsync::into_pass(
+        &mut out,
+        applied,
+        &plan.errors,
+        &plan.stuck,
+        plan.requeue_after,
+    );
+    out.report.progress = progress(set, &plan.status);
+    out.report.waiting = waiting(&snapshot, &plan);
     out.status = status_write(cx, set, &plan);
     out
 }
