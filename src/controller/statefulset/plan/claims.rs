@@ -97,20 +97,15 @@ fn wanted(
             ..Default::default()
         }));
     }
-    // Upstream appends and removes in place; compare as sets so a claim already right is
-    // left alone whatever the order of its references.
-    let mut have = c.owner_references().to_vec();
+    // Upstream appends and removes in place: a claim whose references are already right,
+    // in whatever order, is left alone.
     let key = |r: &OwnerReference| r.uid.clone();
+    let (mut have, mut want) = (c.owner_references().to_vec(), refs.clone());
     have.sort_by_key(key);
-    let mut sorted = refs.clone();
-    sorted.sort_by_key(key);
-    if have == sorted {
-        have_in_order(c)
+    want.sort_by_key(key);
+    if have == want {
+        c.owner_references().to_vec()
     } else {
         refs
     }
-}
-
-fn have_in_order(c: &PersistentVolumeClaim) -> Vec<OwnerReference> {
-    c.owner_references().to_vec()
 }

@@ -93,7 +93,7 @@ fn replica(ctx: &Ctx, s: &Slot, budget: &mut Option<i32>, out: &mut Out) -> Flow
             return Flow::Break;
         }
     }
-    fix_identity(ctx, s, out);
+    fix_identity(s, out);
     claims::retain(ctx, s.ord, p, true, out);
     Flow::Continue
 }
@@ -127,7 +127,7 @@ fn create(ctx: &Ctx, s: &Slot, out: &mut Out) {
 }
 
 /// `identityMatches` or else `updateIdentity`: the pod-name (and pod-index) labels.
-fn fix_identity(ctx: &Ctx, s: &Slot, out: &mut Out) {
+fn fix_identity(s: &Slot, out: &mut Out) {
     let name = pod::name(&s.pod);
     if pod::label(&s.pod, POD_NAME) == Some(name) {
         return;
@@ -142,7 +142,6 @@ fn fix_identity(ctx: &Ctx, s: &Slot, out: &mut Out) {
         reason: "identity",
         marks,
     });
-    let _ = ctx;
 }
 
 /// `deletePod`: a pod held by the preDelete hook goes to PreparingDelete instead (once).
