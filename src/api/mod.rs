@@ -10,6 +10,7 @@ pub mod cloneset;
 pub mod common;
 pub mod containerrecreaterequest;
 pub mod daemonset;
+pub mod gateway;
 pub mod images;
 pub mod jobs;
 pub mod podunavailablebudget;

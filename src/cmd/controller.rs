@@ -70,6 +70,7 @@ async fn run_controllers(global: &GlobalArgs, a: &RunArgs) -> Result<()> {
     let opts = Options {
         scope,
         only: None,
+        also: vec![],
         identity: lease::identity(),
         until: a.exit_when_done.then_some(runtime::Until::AllAtGoal),
     };

@@ -272,6 +272,7 @@ async fn run_embedded(kube: &Kube, w: &dyn Workload, name: &str, timeout: Durati
     let opts = Options {
         scope: Scope::Namespace(ns.clone()),
         only: Some((ns.clone(), name.to_string())),
+        also: vec![],
         identity: lease::identity(),
         until: Some(runtime::Until::Goal((embedded.settled)())),
     };

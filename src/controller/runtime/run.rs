@@ -31,6 +31,7 @@ struct Runner {
     last_status: BTreeMap<WorkKey, Instant>,
     requeue: BTreeMap<WorkKey, Instant>,
     only: Option<Key>,
+    also: Vec<WorkKey>,
 }
 
 /// Run `reconcilers` until `shutdown` resolves (or `opts.until` holds). `on_report` sees every
@@ -43,8 +44,16 @@ pub async fn run(
     mut on_report: impl FnMut(&Report),
     mut on_notice: impl FnMut(&Notice),
 ) -> Result<()> {
-    let only_name = opts.only.as_ref().map(|k| k.1.clone());
-    let mut w = Watches::new(client.clone(), opts.scope.clone(), only_name);
+    let only_names = reconcilers
+        .iter()
+        .map(|r| {
+            let also = opts.also.iter().find(|(n, _)| *n == r.name());
+            also.map(|(_, k)| &k.1)
+                .or(opts.only.as_ref().map(|k| &k.1))
+                .cloned()
+        })
+        .collect();
+    let mut w = Watches::new(client.clone(), opts.scope.clone(), only_names);
     for (i, r) in reconcilers.iter().enumerate() {
         r.watches(w.for_reconciler(i));
     }
@@ -66,7 +75,16 @@ pub async fn run(
         last_status: BTreeMap::new(),
         requeue: BTreeMap::new(),
         only: opts.only.clone(),
+        also: vec![],
     };
+    r.also = opts
+        .also
+        .iter()
+        .filter_map(|(n, k)| {
+            let i = r.reconcilers.iter().position(|r| r.name() == *n)?;
+            Some((i, k.clone()))
+        })
+        .collect();
     if let super::Scope::Namespace(ns) = &opts.scope {
         for i in 0..r.reconcilers.len() {
             let name = r.reconcilers[i].name();
@@ -98,12 +116,12 @@ impl Runner {
         }
     }
 
-    fn wanted(&self, key: &Key) -> bool {
-        self.only.as_ref().is_none_or(|o| o == key)
+    fn wanted(&self, key: &WorkKey) -> bool {
+        self.only.as_ref().is_none_or(|o| *o == key.1) || self.also.contains(key)
     }
 
     fn mark(&self, dirty: &mut BTreeSet<WorkKey>, keys: Vec<WorkKey>) {
-        dirty.extend(keys.into_iter().filter(|(_, k)| self.wanted(k)));
+        dirty.extend(keys.into_iter().filter(|k| self.wanted(k)));
     }
 
     fn all_keys(&self) -> Vec<WorkKey> {
@@ -287,7 +305,7 @@ impl Runner {
                 let keys: Vec<WorkKey> = self
                     .all_keys()
                     .into_iter()
-                    .filter(|(_, k)| self.wanted(k))
+                    .filter(|k| self.wanted(k))
                     .collect();
                 !keys.is_empty()
                     && keys

@@ -143,7 +143,8 @@ pub struct Slim<K> {
 pub struct Watches {
     client: Client,
     scope: Scope,
-    only_name: Option<String>,
+    /// The name each reconciler's own kind is watched by (by reconciler index); none: all.
+    only_names: Vec<Option<String>>,
     current: usize,
     pending: Vec<(TypeId, Pending)>,
     mappers: HashMap<TypeId, Vec<(usize, Mapper)>>,
@@ -151,11 +152,11 @@ pub struct Watches {
 }
 
 impl Watches {
-    pub(super) fn new(client: Client, scope: Scope, only_name: Option<String>) -> Watches {
+    pub(super) fn new(client: Client, scope: Scope, only_names: Vec<Option<String>>) -> Watches {
         Watches {
             client,
             scope,
-            only_name,
+            only_names,
             current: 0,
             pending: Vec::new(),
             mappers: HashMap::new(),
@@ -171,7 +172,7 @@ impl Watches {
     /// The reconciler's own kind: a change maps to the object's own key. A command driving one
     /// object watches only that name.
     pub fn primary<K: Watched>(&mut self) {
-        let name = self.only_name.clone();
+        let name = self.only_names.get(self.current).cloned().flatten();
         let api = api::<K>(&self.client, &self.scope);
         self.register::<K>(
             api,
@@ -382,7 +383,7 @@ mod tests {
     /// each through its own mapper. Nothing is requested until the streams are polled.
     #[tokio::test]
     async fn one_watch_per_type_whatever_the_reconcilers() {
-        let mut w = Watches::new(offline_client(), Scope::All, None);
+        let mut w = Watches::new(offline_client(), Scope::All, vec![]);
         let r0 = w.for_reconciler(0);
         r0.primary::<ConfigMap>();
         r0.secondary::<Pod>(|p, _| {
@@ -426,7 +427,7 @@ mod tests {
             name: "no-labels",
             apply: drop_labels,
         };
-        let mut w = Watches::new(offline_client(), Scope::All, None);
+        let mut w = Watches::new(offline_client(), Scope::All, vec![]);
         w.for_reconciler(0)
             .secondary_slim::<Pod>(|_, _| vec![], slim());
         w.for_reconciler(1)
