@@ -3,6 +3,7 @@
 //! that carries the writes out; `runtime` watches, queues and holds the Lease.
 
 pub mod actions;
+pub mod batchrelease;
 pub mod cloneset;
 pub mod daemonset;
 pub mod events;
@@ -16,6 +17,7 @@ pub mod pod;
 pub mod podsync;
 pub mod podupdate;
 pub mod revision;
+pub mod rollout;
 pub mod runtime;
 pub mod selector;
 pub mod statefulset;
@@ -27,6 +29,11 @@ pub struct Registration {
     /// The kind it reconciles (`CloneSet (apps.kruise.io)`), for `version` and `--help`.
     pub kind: &'static str,
     pub make: fn() -> Box<dyn runtime::Reconciler>,
+    /// The API (`group/version`, plural) of the kind it reconciles: without its CRD served,
+    /// `controller run` leaves it out (its watch could never start).
+    pub serves: (&'static str, &'static str),
+    /// Which operator does the same work (OpenKruise's manager, or Kruise Rollout's).
+    pub rollout: bool,
 }
 
 /// Every embedded controller, in the order `controller run` starts them: the one list that
@@ -36,15 +43,35 @@ pub const REGISTRY: &[Registration] = &[
         name: cloneset::reconciler::NAME,
         kind: "CloneSet (apps.kruise.io)",
         make: || Box::new(cloneset::reconciler::CloneSetReconciler),
+        serves: ("apps.kruise.io/v1alpha1", "clonesets"),
+        rollout: false,
     },
     Registration {
         name: statefulset::reconciler::NAME,
         kind: "Advanced StatefulSet (apps.kruise.io)",
         make: || Box::new(statefulset::reconciler::StatefulSetReconciler),
+        serves: ("apps.kruise.io/v1beta1", "statefulsets"),
+        rollout: false,
     },
     Registration {
         name: daemonset::reconciler::NAME,
         kind: "Advanced DaemonSet (apps.kruise.io)",
         make: || Box::new(daemonset::reconciler::DaemonSetReconciler),
+        serves: ("apps.kruise.io/v1alpha1", "daemonsets"),
+        rollout: false,
+    },
+    Registration {
+        name: rollout::reconciler::NAME,
+        kind: "Rollout (rollouts.kruise.io)",
+        make: || Box::new(rollout::reconciler::RolloutReconciler::default()),
+        serves: ("rollouts.kruise.io/v1beta1", "rollouts"),
+        rollout: true,
+    },
+    Registration {
+        name: batchrelease::reconciler::NAME,
+        kind: "BatchRelease (rollouts.kruise.io)",
+        make: || Box::new(batchrelease::reconciler::BatchReleaseReconciler),
+        serves: ("rollouts.kruise.io/v1beta1", "batchreleases"),
+        rollout: true,
     },
 ];

@@ -1,0 +1,442 @@
+//! The BatchRelease controller on the shared runtime: what it watches, the target it reads
+//! from the caches, and one pass (plan, then the writes in order, then the status).
+
+use std::sync::Arc;
+
+use futures::FutureExt;
+use futures::future::BoxFuture;
+use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet, StatefulSet as NativeStatefulSet};
+use k8s_openapi::api::core::v1::Pod;
+use k8s_openapi::jiff::Timestamp;
+use kube::api::Patch;
+use kube::{Resource, ResourceExt};
+use serde_json::json;
+
+use super::plan::{self, Plan, Write};
+use super::target::{Canary, Style, Target};
+use crate::api::batchrelease::BatchRelease;
+use crate::api::cloneset::CloneSet;
+use crate::api::statefulset::StatefulSet;
+use crate::controller::pod;
+use crate::controller::rollout::io;
+use crate::controller::rollout::keys;
+use crate::controller::rollout::workload::{self, TargetKind};
+use crate::controller::runtime::{
+    Context, Key, Pass, Progress, Reconciler, Slim, StatusWrite, Stores, Watches,
+};
+
+pub const NAME: &str = "batchrelease";
+
+pub struct BatchReleaseReconciler;
+
+/// The BatchReleases of `ns` (a workload or pod change wakes each: there are few).
+fn all_in(stores: &Stores, ns: Option<String>) -> Vec<Key> {
+    let Some(ns) = ns else { return vec![] };
+    stores
+        .list::<BatchRelease>(&ns, |_| true)
+        .iter()
+        .map(|b| (ns.clone(), b.name_any()))
+        .collect()
+}
+
+fn referring(stores: &Stores, ns: Option<String>, kind: &str, name: &str) -> Vec<Key> {
+    let Some(ns) = ns else { return vec![] };
+    stores
+        .list::<BatchRelease>(&ns, |b| {
+            b.spec.workload_ref.kind == kind && b.spec.workload_ref.name == name
+        })
+        .iter()
+        .map(|b| (ns.clone(), b.name_any()))
+        .collect()
+}
+
+impl Reconciler for BatchReleaseReconciler {
+    fn name(&self) -> &'static str {
+        NAME
+    }
+
+    fn event_source(&self) -> &'static str {
+        "batchrelease-controller"
+    }
+
+    fn watches(&self, w: &mut Watches) {
+        w.primary::<BatchRelease>();
+        w.secondary::<Deployment>(|d, s| {
+            let mut keys = referring(s, d.namespace(), "Deployment", &d.name_any());
+            keys.extend(crate::controller::runtime::owner_keys(
+                d,
+                "BatchRelease",
+                "rollouts.kruise.io",
+            ));
+            keys
+        });
+        w.secondary::<ReplicaSet>(|r, s| all_in(s, r.namespace()));
+        w.secondary::<CloneSet>(|c, s| referring(s, c.namespace(), "CloneSet", &c.name_any()));
+        w.secondary::<StatefulSet>(|c, s| {
+            referring(s, c.namespace(), "StatefulSet", &c.name_any())
+        });
+        w.secondary::<NativeStatefulSet>(|c, s| {
+            referring(s, c.namespace(), "StatefulSet", &c.name_any())
+        });
+        w.secondary_slim::<Pod>(
+            |p, s| all_in(s, p.namespace()),
+            Slim {
+                name: pod::SLIM,
+                apply: pod::slim,
+            },
+        );
+    }
+
+    fn keys(&self, stores: &Stores) -> Vec<Key> {
+        stores
+            .all::<BatchRelease>()
+            .iter()
+            .map(|b| (b.namespace().unwrap_or_default(), b.name_any()))
+            .collect()
+    }
+
+    fn at_goal(&self, stores: &Stores, key: &Key) -> bool {
+        stores.get::<BatchRelease>(key).is_none_or(|b| {
+            let phase = b.status.as_ref().and_then(|s| s.phase.as_deref());
+            let state = b
+                .status
+                .as_ref()
+                .and_then(|s| s.canary_status.as_ref())
+                .and_then(|c| c.batch_state.as_deref());
+            phase == Some(plan::COMPLETED) || state == Some(plan::READY)
+        })
+    }
+
+    fn reconcile<'a>(&'a self, cx: &'a Context, key: &'a Key) -> BoxFuture<'a, Option<Pass>> {
+        async move {
+            let br = cx.stores.get::<BatchRelease>(key)?;
+            Some(pass(cx, key, &br).await)
+        }
+        .boxed()
+    }
+}
+
+fn controlled_by<K: Resource>(o: &K, uid: &str) -> bool {
+    o.annotations()
+        .get(keys::CONTROL_INFO)
+        .and_then(|v| serde_json::from_str::<serde_json::Value>(v).ok())
+        .is_some_and(|v| v["uid"] == uid)
+}
+
+fn pods_with(stores: &Stores, ns: &str, key: &'static str, value: &str) -> Vec<Arc<Pod>> {
+    stores.list::<Pod>(ns, |p| {
+        p.labels().get(key).map(String::as_str) == Some(value)
+    })
+}
+
+/// The BatchRelease's view of its workload, from the caches.
+pub fn target(stores: &Stores, br: &BatchRelease) -> Option<Target> {
+    let ns = br.namespace().unwrap_or_default();
+    let r = &br.spec.workload_ref;
+    let kind = TargetKind::of(&r.api_version, &r.kind)?;
+    let key = (ns.clone(), r.name.clone());
+    let uid = br.uid().unwrap_or_default();
+    match kind {
+        TargetKind::Deployment => deployment_target(stores, br, &key, &uid),
+        TargetKind::CloneSet => {
+            let cs = stores.get::<CloneSet>(&key)?;
+            let f = workload::cloneset(&cs);
+            let s = cs.status.clone().unwrap_or_default();
+            let u = cs.spec.update_strategy.clone().unwrap_or_default();
+            Some(Target {
+                kind,
+                name: r.name.clone(),
+                replicas: f.replicas,
+                consistent: f.consistent,
+                stable_revision: f.stable_revision,
+                update_revision: f.canary_revision,
+                updated: s.updated_replicas,
+                updated_ready: s.updated_ready_replicas,
+                controlled: controlled_by(cs.as_ref(), &uid),
+                partition: u.partition,
+                paused: u.paused.unwrap_or(false),
+                stable: None,
+                canary: None,
+                stable_rolled: false,
+                pod_revision: s
+                    .update_revision
+                    .map(|v| (keys::CONTROLLER_REVISION_HASH, v)),
+            })
+        }
+        TargetKind::AdvancedStatefulSet => {
+            let s = stores.get::<StatefulSet>(&key)?;
+            let f = workload::advanced_statefulset(&s);
+            let st = s.status.clone().unwrap_or_default();
+            let ru = s
+                .spec
+                .update_strategy
+                .as_ref()
+                .and_then(|u| u.rolling_update.clone())
+                .unwrap_or_default();
+            sts_target(
+                stores,
+                &ns,
+                kind,
+                &r.name,
+                f,
+                controlled_by(s.as_ref(), &uid),
+                ru.partition
+                    .map(k8s_openapi::apimachinery::pkg::util::intstr::IntOrString::Int),
+                ru.paused.unwrap_or(false),
+                st.updated_replicas,
+            )
+        }
+        TargetKind::StatefulSet => {
+            let s = stores.get::<NativeStatefulSet>(&key)?;
+            let f = workload::native_statefulset(&s);
+            let partition = s.spec.as_ref().and_then(|x| {
+                x.update_strategy
+                    .as_ref()?
+                    .rolling_update
+                    .as_ref()?
+                    .partition
+            });
+            let updated = s
+                .status
+                .as_ref()
+                .and_then(|x| x.updated_replicas)
+                .unwrap_or(0);
+            sts_target(
+                stores,
+                &ns,
+                kind,
+                &r.name,
+                f,
+                controlled_by(s.as_ref(), &uid),
+                partition.map(k8s_openapi::apimachinery::pkg::util::intstr::IntOrString::Int),
+                false,
+                updated,
+            )
+        }
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn sts_target(
+    stores: &Stores,
+    ns: &str,
+    kind: TargetKind,
+    name: &str,
+    f: workload::Facts,
+    controlled: bool,
+    partition: Option<k8s_openapi::apimachinery::pkg::util::intstr::IntOrString>,
+    paused: bool,
+    updated: i32,
+) -> Option<Target> {
+    let pods = pods_with(
+        stores,
+        ns,
+        keys::CONTROLLER_REVISION_HASH,
+        &f.canary_revision,
+    );
+    let ready = pods
+        .iter()
+        .filter(|p| p.metadata.deletion_timestamp.is_none() && pod::is_ready(p))
+        .count() as i32;
+    Some(Target {
+        kind,
+        name: name.to_string(),
+        replicas: f.replicas,
+        consistent: f.consistent,
+        stable_revision: f.stable_revision,
+        update_revision: f.canary_revision.clone(),
+        updated,
+        updated_ready: ready,
+        controlled,
+        partition,
+        paused,
+        stable: None,
+        canary: None,
+        stable_rolled: false,
+        pod_revision: Some((keys::CONTROLLER_REVISION_HASH, f.canary_revision)),
+    })
+}
+
+fn deployment_target(stores: &Stores, br: &BatchRelease, key: &Key, uid: &str) -> Option<Target> {
+    let d = stores.get::<Deployment>(key)?;
+    let ns = &key.0;
+    let rss: Vec<Arc<ReplicaSet>> = stores.list::<ReplicaSet>(ns, |_| true);
+    let rs_refs: Vec<&ReplicaSet> = rss.iter().map(|r| r.as_ref()).collect();
+    let canary = canary_of(stores, ns, uid);
+    let canary_pair = canary.as_ref().map(|c| (c.as_ref(), rs_refs.clone()));
+    let mut f = workload::deployment(&d, &rs_refs, canary_pair);
+    if !f.consistent && f.stable_revision.is_empty() {
+        // No stable ReplicaSet (0 replicas): upstream waits, inconsistent.
+        f.consistent = false;
+    }
+    let c = canary.map(|c| {
+        let pod_hash = canary_hash(&c, &rs_refs);
+        let st = c.status.clone().unwrap_or_default();
+        Canary {
+            name: c.name_any(),
+            replicas: c.spec.as_ref().and_then(|s| s.replicas).unwrap_or(1),
+            consistent: st.observed_generation == c.metadata.generation,
+            status_replicas: st.replicas.unwrap_or(0),
+            available: st.available_replicas.unwrap_or(0),
+            has_finalizer: c.finalizers().iter().any(|x| x == keys::CANARY_FINALIZER),
+            pod_hash,
+        }
+    });
+    let st = d.status.clone().unwrap_or_default();
+    let replicas = f.replicas;
+    let max_unavailable = d
+        .spec
+        .as_ref()
+        .and_then(|s| {
+            s.strategy
+                .as_ref()?
+                .rolling_update
+                .as_ref()?
+                .max_unavailable
+                .clone()
+        })
+        .and_then(|m| crate::controller::intstr::kruise(&m, replicas, false))
+        .unwrap_or(0);
+    let stable_rolled = st.updated_replicas.unwrap_or(0) == replicas
+        && st.available_replicas.unwrap_or(0) + max_unavailable >= replicas
+        && st.observed_generation == d.metadata.generation;
+    let pod_revision = c
+        .as_ref()
+        .and_then(|c| c.pod_hash.clone())
+        .map(|h| (keys::POD_TEMPLATE_HASH, h));
+    let _ = plan::style(br) == Style::Canary;
+    Some(Target {
+        kind: TargetKind::Deployment,
+        name: d.name_any(),
+        replicas,
+        consistent: f.consistent,
+        stable_revision: f.stable_revision,
+        update_revision: f.canary_revision,
+        updated: st.updated_replicas.unwrap_or(0),
+        updated_ready: 0,
+        controlled: controlled_by(d.as_ref(), uid),
+        partition: None,
+        paused: f.paused,
+        stable: Some(d.as_ref().clone()),
+        canary: c,
+        stable_rolled,
+        pod_revision,
+    })
+}
+
+/// The newest live canary Deployment this BatchRelease owns.
+fn canary_of(stores: &Stores, ns: &str, uid: &str) -> Option<Arc<Deployment>> {
+    let mut owned = stores.list::<Deployment>(ns, |d| {
+        d.metadata.deletion_timestamp.is_none()
+            && d.owner_references()
+                .iter()
+                .any(|o| o.uid == uid && o.controller == Some(true))
+    });
+    owned.sort_by_key(|d| std::cmp::Reverse((d.creation_timestamp().map(|t| t.0), d.name_any())));
+    owned.into_iter().next()
+}
+
+fn canary_hash(c: &Deployment, rss: &[&ReplicaSet]) -> Option<String> {
+    let uid = c.uid()?;
+    rss.iter()
+        .filter(|rs| rs.owner_references().iter().any(|o| o.uid == uid))
+        .filter(|rs| rs.metadata.deletion_timestamp.is_none())
+        .min_by_key(|rs| (rs.creation_timestamp().map(|t| t.0), rs.name_any()))
+        .and_then(|rs| rs.labels().get(keys::POD_TEMPLATE_HASH).cloned())
+}
+
+async fn pass(cx: &Context, key: &Key, br: &BatchRelease) -> Pass {
+    let t = target(&cx.stores, br);
+    let pods: Vec<Arc<Pod>> = match t.as_ref().and_then(|t| t.pod_revision.clone()) {
+        Some((k, v)) => pods_with(&cx.stores, &key.0, k, &v),
+        None => vec![],
+    };
+    let refs: Vec<&Pod> = pods.iter().map(|p| p.as_ref()).collect();
+    let p = plan::plan(br, t.as_ref(), &refs, Timestamp::now());
+    let mut out = Pass::new(NAME, key, progress(&p));
+    if let Some(m) = &p.message {
+        tracing::debug!("batchrelease {}/{}: {m}", key.0, key.1);
+    }
+    let Some(kind) = t.as_ref().map(|t| t.kind).or_else(|| {
+        TargetKind::of(
+            &br.spec.workload_ref.api_version,
+            &br.spec.workload_ref.kind,
+        )
+    }) else {
+        out.report.plan_errors.push(format!(
+            "the workload type {}/{} is not supported",
+            br.spec.workload_ref.api_version, br.spec.workload_ref.kind
+        ));
+        return out;
+    };
+    for w in &p.writes {
+        match apply(cx, key, br, kind, w).await {
+            Ok(e) => {
+                out.expect.push(e);
+                out.report.updated += matches!(w, Write::LabelPod { .. }) as usize;
+            }
+            Err(e) => {
+                out.report.errors.push(e);
+                out.retry = true;
+                return out;
+            }
+        }
+    }
+    out.requeue_after = p.requeue.map(std::time::Duration::from_secs);
+    if br.status.as_ref() != Some(&p.status) {
+        let mut after = br.clone();
+        after.status = Some(p.status.clone());
+        let client = cx.client.clone();
+        out.status = Some(StatusWrite {
+            urgent: true,
+            write: async move { io::replace_status(&client, &after).await }.boxed(),
+        });
+    }
+    out
+}
+
+fn progress(p: &Plan) -> Progress {
+    let c = p.status.canary_status.clone().unwrap_or_default();
+    Progress {
+        desired: 0,
+        updated: c.updated_replicas.unwrap_or(0),
+        ready: c.updated_ready_replicas.unwrap_or(0),
+        available: c.updated_ready_replicas.unwrap_or(0),
+        total: 0,
+        paused: false,
+    }
+}
+
+async fn apply(
+    cx: &Context,
+    key: &Key,
+    br: &BatchRelease,
+    kind: TargetKind,
+    w: &Write,
+) -> Result<crate::controller::runtime::Expect, String> {
+    let (ns, c) = (&key.0, &cx.client);
+    match w {
+        Write::AddFinalizer | Write::RemoveFinalizer => {
+            let mut f: Vec<String> = br
+                .finalizers()
+                .iter()
+                .filter(|f| *f != keys::BR_FINALIZER)
+                .cloned()
+                .collect();
+            if matches!(w, Write::AddFinalizer) {
+                f.push(keys::BR_FINALIZER.into());
+            }
+            let p =
+                json!({"metadata": {"finalizers": f, "resourceVersion": br.resource_version()}});
+            io::merge::<BatchRelease>(c, ns, &key.1, &p).await
+        }
+        Write::PatchWorkload(p) => {
+            io::patch_workload(c, ns, kind, &br.spec.workload_ref.name, p).await
+        }
+        Write::CreateCanary(d) => io::create(c, ns, d.as_ref()).await.map(|(_, e)| e),
+        Write::PatchCanary { name, patch } => io::merge::<Deployment>(c, ns, name, patch).await,
+        Write::LabelPod { name, patch } => {
+            io::patch::<Pod>(c, ns, name, Patch::Strategic(patch)).await
+        }
+    }
+}
