@@ -37,6 +37,42 @@ pub async fn refuse_beside_operator(kube: &client::Kube) -> Result<()> {
     Ok(())
 }
 
+/// Without `--controllers`: those whose kind the cluster serves, and (the Rollout pair) not
+/// beside a live Kruise Rollout operator; what is left out is said once.
+async fn available(kube: &client::Kube) -> Result<Vec<String>> {
+    let rollout_op = detect::operator(kube, &detect::kruise_rollout()).await;
+    let mut served: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+    let mut names = vec![];
+    for r in REGISTRY {
+        let (gv, plural) = r.serves;
+        if !served.contains_key(gv) {
+            let list = match kube.client.list_api_group_resources(gv).await {
+                Ok(l) => l.resources.into_iter().map(|x| x.name).collect(),
+                Err(kube::Error::Api(s)) if s.code == 404 => vec![],
+                Err(e) => return Err(from_kube(e, &kube.server, None)),
+            };
+            served.insert(gv, list);
+        }
+        if !served[gv].iter().any(|x| x == plural) {
+            output::note(&format!(
+                "kubectl-kruise controller: {} not started: {plural}.{} is not served (install the CRDs with `kubectl kruise crds install`)",
+                r.name,
+                gv.split('/').next().unwrap_or_default()
+            ));
+            continue;
+        }
+        if r.rollout && rollout_op.live {
+            output::note(&format!(
+                "kubectl-kruise controller: {} not started: the Kruise Rollout operator is live in namespace {:?}",
+                r.name, rollout_op.namespace
+            ));
+            continue;
+        }
+        names.push(r.name.to_string());
+    }
+    Ok(names)
+}
+
 /// The reconcilers `--controllers` names, from the registry; an unknown name is refused.
 fn chosen(names: &[String]) -> Result<Vec<Box<dyn runtime::Reconciler>>> {
     let known: Vec<&str> = REGISTRY.iter().map(|r| r.name).collect();
@@ -54,7 +90,7 @@ fn chosen(names: &[String]) -> Result<Vec<Box<dyn runtime::Reconciler>>> {
 }
 
 async fn run_controllers(global: &GlobalArgs, a: &RunArgs) -> Result<()> {
-    let reconcilers = chosen(&a.controllers)?;
+    chosen(&a.controllers)?;
     let kube = crate::cmd::common::connect(global).await?;
     // An unreachable cluster is an error now, not a watch retrying for ever.
     kube.client
@@ -62,6 +98,17 @@ async fn run_controllers(global: &GlobalArgs, a: &RunArgs) -> Result<()> {
         .await
         .map_err(|e| from_kube(e, &kube.server, None))?;
     refuse_beside_operator(&kube).await?;
+    let names = if a.controllers.is_empty() {
+        available(&kube).await?
+    } else {
+        a.controllers.clone()
+    };
+    if names.is_empty() {
+        return Err(Error::other(
+            "no embedded controller can run here: none of their kinds is served; install the CRDs with `kubectl kruise crds install`",
+        ));
+    }
+    let reconcilers = chosen(&names)?;
     let scope = if a.all_namespaces {
         Scope::All
     } else {

@@ -13,6 +13,7 @@ use kube::ResourceExt;
 use kube::api::{Api, ListParams};
 use serde_json::{Value, json};
 
+use super::gate;
 use super::images::image_ops;
 use super::plan_text;
 use super::{
@@ -29,6 +30,7 @@ use crate::cmd::common::now_rfc3339;
 use crate::controller::inplace::{self, RESTARTED_AT};
 use crate::controller::pod::keys;
 use crate::controller::revision;
+use crate::controller::rollout::workload::TargetKind;
 use crate::controller::runtime::{Goal, Stuck};
 use crate::controller::statefulset::plan::{Action, Snapshot};
 use crate::controller::statefulset::preview::{self, Preview};
@@ -224,6 +226,19 @@ async fn stuck(kube: &Kube, name: &str) -> Result<Option<Stuck>> {
 
 async fn rollout(cx: &Cx<'_>, name: &str, verb: Verb) -> Result<Written> {
     let now = now_rfc3339();
+    let held = match verb {
+        Verb::Restart => {
+            let s = get(cx.kube, name).await?;
+            gate::for_change(
+                cx.kube,
+                TargetKind::AdvancedStatefulSet,
+                &s,
+                s.spec.replicas.unwrap_or(1),
+            )
+            .await?
+        }
+        _ => None,
+    };
     let outcome = guarded(
         &api(cx.kube),
         None,
@@ -253,7 +268,11 @@ async fn rollout(cx: &Cx<'_>, name: &str, verb: Verb) -> Result<Written> {
                             "{RESOURCE}/{name} uses podUpdatePolicy InPlaceOnly, which never recreates pods, and an in-place update cannot restart containers without the Kruise daemon; switch to InPlaceIfPossible or ReCreate to restart"
                         )));
                     }
-                    json!({"spec": {"template": {"metadata": {"annotations": {RESTARTED_AT: now}}}}})
+                    let mut p = json!({"spec": {"template": {"metadata": {"annotations": {RESTARTED_AT: now}}}}});
+                    if let Some(g) = &held {
+                        crate::controller::rollout::gate::merge(&mut p, &g.patch);
+                    }
+                    p
                 }
             })))
         },
@@ -262,7 +281,7 @@ async fn rollout(cx: &Cx<'_>, name: &str, verb: Verb) -> Result<Written> {
     changed(
         outcome.object(),
         verb.done().into(),
-        vec![],
+        held.iter().map(|g| g.note(&cx.kube.namespace)).collect(),
         verb != Verb::Pause,
     )
 }
@@ -471,6 +490,19 @@ async fn set_image(
     } else {
         None
     };
+    let held = gate::for_change(
+        cx.kube,
+        TargetKind::AdvancedStatefulSet,
+        &s,
+        s.spec.replicas.unwrap_or(1),
+    )
+    .await?;
+    if let Some(g) = &held {
+        ops.extend(gate::ops(
+            &serde_json::to_value(&s).unwrap_or_default(),
+            &g.patch,
+        ));
+    }
     if cx.dry_run() == DryRun::Client {
         let after = apply_locally(&s, &Change::Json(Value::Array(ops)))?;
         return preview_of(cx.kube, &after).await;
@@ -497,7 +529,9 @@ async fn set_image(
     changed(
         outcome.object(),
         "image updated".into(),
-        note.into_iter().collect(),
+        note.into_iter()
+            .chain(held.iter().map(|g| g.note(&cx.kube.namespace)))
+            .collect(),
         true,
     )
 }

@@ -13,6 +13,7 @@ use kube::ResourceExt;
 use kube::api::{Api, ListParams};
 use serde_json::{Map, Value, json};
 
+use super::gate;
 use super::images::image_ops;
 use super::{
     Cx, Embedded, Observed, Phase, Verb, Workload, Written, list_names, pods, watch_judged,
@@ -32,6 +33,7 @@ use crate::controller::cloneset::reconciler::{self, CloneSetReconciler};
 use crate::controller::cloneset::{defaults, goal, revision};
 use crate::controller::inplace::{self, RESTARTED_AT};
 use crate::controller::pod;
+use crate::controller::rollout::workload::TargetKind;
 use crate::controller::runtime::{Goal, Progress, Stuck};
 use crate::error::{Error, Result, Target, from_kube};
 
@@ -228,6 +230,19 @@ fn settled() -> Goal {
 
 async fn rollout(cx: &Cx<'_>, name: &str, verb: Verb) -> Result<Written> {
     let now = now_rfc3339();
+    let held = match verb {
+        Verb::Restart => {
+            let c = get(cx.kube, name).await?;
+            gate::for_change(
+                cx.kube,
+                TargetKind::CloneSet,
+                &c,
+                c.spec.replicas.unwrap_or(1),
+            )
+            .await?
+        }
+        _ => None,
+    };
     let mut how = String::new();
     let outcome = guarded(
         &api(cx.kube),
@@ -253,7 +268,11 @@ async fn rollout(cx: &Cx<'_>, name: &str, verb: Verb) -> Result<Written> {
                         )));
                     }
                     how = restart_how(c);
-                    json!({"spec": {"template": {"metadata": {"annotations": {RESTARTED_AT: now}}}}})
+                    let mut p = json!({"spec": {"template": {"metadata": {"annotations": {RESTARTED_AT: now}}}}});
+                    if let Some(g) = &held {
+                        crate::controller::rollout::gate::merge(&mut p, &g.patch);
+                    }
+                    p
                 }
             })))
         },
@@ -263,7 +282,8 @@ async fn rollout(cx: &Cx<'_>, name: &str, verb: Verb) -> Result<Written> {
     if cx.dry_run() == DryRun::Client && verb != Verb::Pause {
         return preview_of(cx.kube, &obj).await;
     }
-    let notes = if how.is_empty() { vec![] } else { vec![how] };
+    let mut notes = if how.is_empty() { vec![] } else { vec![how] };
+    notes.extend(held.iter().map(|g| g.note(&cx.kube.namespace)));
     let mut w = changed(&obj, verb.done().into(), notes)?;
     if let Written::Changed { drives, .. } = &mut w {
         *drives = verb != Verb::Pause;
@@ -485,6 +505,19 @@ async fn set_image(
     } else {
         None
     };
+    let held = gate::for_change(
+        cx.kube,
+        TargetKind::CloneSet,
+        &c,
+        c.spec.replicas.unwrap_or(1),
+    )
+    .await?;
+    if let Some(g) = &held {
+        ops.extend(gate::ops(
+            &serde_json::to_value(&c).unwrap_or_default(),
+            &g.patch,
+        ));
+    }
     if cx.dry_run() == DryRun::Client {
         let after = apply_locally(&c, &Change::Json(Value::Array(ops)))?;
         return preview_of(cx.kube, &after).await;
@@ -513,7 +546,9 @@ async fn set_image(
     changed(
         outcome.object(),
         "image updated".into(),
-        note.into_iter().collect(),
+        note.into_iter()
+            .chain(held.iter().map(|g| g.note(&cx.kube.namespace)))
+            .collect(),
     )
 }
 

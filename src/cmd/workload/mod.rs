@@ -8,6 +8,7 @@ mod advanced_statefulset;
 mod cloneset;
 mod daemonset;
 mod deployment;
+pub mod gate;
 mod history;
 mod images;
 mod native;

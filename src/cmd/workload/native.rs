@@ -47,6 +47,8 @@ pub trait Native:
     + 'static
 {
     const KIND: Kind;
+    /// The Kruise Rollout workload kind it is, when a Rollout can hold it.
+    const ROLLOUT_KIND: Option<crate::controller::rollout::workload::TargetKind> = None;
     /// How kubectl names the resource in errors: `statefulsets.apps`.
     const RESOURCE: &'static str;
     fn template(&self) -> Option<&PodTemplateSpec>;
@@ -123,20 +125,28 @@ pub async fn rollout<K: Native>(cx: &Cx<'_>, name: &str, verb: Verb) -> Result<W
         )));
     }
     let now = now_rfc3339();
+    let k = get::<K>(cx.kube, name).await?;
+    let held = held::<K>(cx, &k).await?;
     let outcome = guarded(
         &api::<K>(cx.kube),
-        None,
+        Some(k),
         &target::<K>(cx.kube, name),
         &cx.kube.server,
         cx.dry_run().into(),
         &cx.write.field_manager,
-        |k| restart_patch(k.template(), name, &now).map(|p| Some(Change::Merge(p))),
+        |k| {
+            let mut p = restart_patch(k.template(), name, &now)?;
+            if let Some(g) = &held {
+                crate::controller::rollout::gate::merge(&mut p, &g.patch);
+            }
+            Ok(Some(Change::Merge(p)))
+        },
     )
     .await?;
     Ok(Written::Changed {
         object: object(outcome.object())?,
         done: verb.done().into(),
-        notes: vec![],
+        notes: held.iter().map(|g| g.note(&cx.kube.namespace)).collect(),
         drives: true,
     })
 }
@@ -375,6 +385,18 @@ pub async fn history<K: Native>(kube: &Kube, name: &str, a: &HistoryArgs) -> Res
     }
 }
 
+/// The hold an enabled Kruise Rollout asks for with a template change, if any.
+async fn held<K: Native>(cx: &Cx<'_>, k: &K) -> Result<Option<super::gate::Gate>> {
+    let Some(kind) = K::ROLLOUT_KIND else {
+        return Ok(None);
+    };
+    let replicas = serde_json::to_value(k)
+        .ok()
+        .and_then(|v| v["spec"]["replicas"].as_i64())
+        .unwrap_or(1) as i32;
+    super::gate::for_change(cx.kube, kind, k, replicas).await
+}
+
 /// `set image`: the images in `spec.template`; `--inplace` refused with `why`.
 pub async fn set_image<K: Native>(
     cx: &Cx<'_>,
@@ -389,7 +411,14 @@ pub async fn set_image<K: Native>(
     let k = get::<K>(cx.kube, name).await?;
     let template = serde_json::to_value(k.template()).unwrap_or_default();
     let what = format!("{} \"{name}\"", K::KIND.singular());
-    let (ops, _) = image_ops(&template, "/spec/template", pairs, &what)?;
+    let (mut ops, _) = image_ops(&template, "/spec/template", pairs, &what)?;
+    let held = held::<K>(cx, &k).await?;
+    if let Some(g) = &held {
+        ops.extend(super::gate::ops(
+            &serde_json::to_value(&k).unwrap_or_default(),
+            &g.patch,
+        ));
+    }
     let outcome = guarded(
         &api::<K>(cx.kube),
         Some(k),
@@ -403,7 +432,7 @@ pub async fn set_image<K: Native>(
     Ok(Written::Changed {
         object: object(outcome.object())?,
         done: Verb::SetImage.done().into(),
-        notes: vec![],
+        notes: held.iter().map(|g| g.note(&cx.kube.namespace)).collect(),
         drives: true,
     })
 }

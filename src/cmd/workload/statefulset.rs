@@ -28,6 +28,8 @@ const ROLLING_UPDATE: &str = "RollingUpdate";
 
 impl Native for StatefulSet {
     const KIND: Kind = kinds::STATEFULSET;
+    const ROLLOUT_KIND: Option<crate::controller::rollout::workload::TargetKind> =
+        Some(crate::controller::rollout::workload::TargetKind::StatefulSet);
     const RESOURCE: &'static str = "statefulsets.apps";
 
     fn template(&self) -> Option<&PodTemplateSpec> {

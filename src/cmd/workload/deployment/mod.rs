@@ -12,6 +12,7 @@ use kube::api::{Api, ListParams, Patch, PatchParams};
 use serde_json::json;
 
 use super::Driver;
+use super::gate;
 use super::images::image_ops;
 use super::{
     Cx, Embedded, Observed, Phase, Verb, Workload, Written, list_names, pods, watch_judged,
@@ -23,6 +24,7 @@ use crate::client::kinds::{self, Kind};
 use crate::client::write::{Change, Outcome, guarded};
 use crate::cmd::common::now_rfc3339;
 use crate::controller::pod::keys;
+use crate::controller::rollout::workload::TargetKind;
 use crate::controller::runtime::{Progress, Stuck};
 use crate::error::{Error, Result, Target, from_kube};
 use crate::output::{self, table::KubeTable};
@@ -199,20 +201,36 @@ impl Workload for DeploymentWorkload {
 
 async fn rollout(cx: &Cx<'_>, name: &str, verb: Verb) -> Result<Written> {
     let now = now_rfc3339();
+    let d = get(cx.kube, name).await?;
+    let held = match verb {
+        Verb::Restart => {
+            let replicas = d.spec.as_ref().and_then(|s| s.replicas).unwrap_or(1);
+            gate::for_change(cx.kube, TargetKind::Deployment, &d, replicas).await?
+        }
+        _ => None,
+    };
     let outcome = guarded(
         &api(cx.kube),
-        None,
+        Some(d),
         &target(cx.kube, name),
         &cx.kube.server,
         cx.dry_run().into(),
         &cx.write.field_manager,
         |d| {
-            let patch = match verb {
+            if verb == Verb::Resume && let Some(r) = in_release(d) {
+                return Err(Error::other(format!(
+                    "{RESOURCE} \"{name}\" is held by rollout/{r} mid-release (Kruise Rollout's webhook would pause it again); approve the step with `kubectl kruise rollout approve rollout/{r}`, or resume the Rollout with `kubectl kruise rollout resume rollout/{r}`"
+                )));
+            }
+            let mut patch = match verb {
                 Verb::Pause => kubectl::pause_patch(d),
                 Verb::Resume => kubectl::resume_patch(d),
                 _ => kubectl::restart_patch(d, &now),
             }
             .map_err(|e| Error::other(format!("{RESOURCE} \"{name}\" {e}")))?;
+            if let Some(g) = &held {
+                crate::controller::rollout::gate::merge(&mut patch, &g.patch);
+            }
             Ok(Some(Change::Merge(patch)))
         },
     )
@@ -220,9 +238,20 @@ async fn rollout(cx: &Cx<'_>, name: &str, verb: Verb) -> Result<Written> {
     Ok(Written::Changed {
         object: object(outcome.object())?,
         done: verb.done().into(),
-        notes: vec![],
+        notes: held.iter().map(|g| g.note(&cx.kube.namespace)).collect(),
         drives: verb != Verb::Pause,
     })
+}
+
+/// The Rollout a Deployment is mid-release under (its `in-progressing` mark).
+fn in_release(d: &Deployment) -> Option<String> {
+    let v = d
+        .metadata
+        .annotations
+        .as_ref()?
+        .get(crate::controller::rollout::keys::IN_PROGRESSING)?;
+    let v: serde_json::Value = serde_json::from_str(v).ok()?;
+    v["rolloutName"].as_str().map(str::to_string)
 }
 
 async fn history(kube: &Kube, name: &str, a: &HistoryArgs) -> Result<()> {
@@ -322,7 +351,15 @@ async fn set_image(
     let d = get(cx.kube, name).await?;
     let template = serde_json::to_value(d.spec.as_ref().map(|s| &s.template)).unwrap_or_default();
     let what = format!("deployment \"{name}\"");
-    let (ops, _) = image_ops(&template, "/spec/template", pairs, &what)?;
+    let (mut ops, _) = image_ops(&template, "/spec/template", pairs, &what)?;
+    let replicas = d.spec.as_ref().and_then(|s| s.replicas).unwrap_or(1);
+    let held = gate::for_change(cx.kube, TargetKind::Deployment, &d, replicas).await?;
+    if let Some(g) = &held {
+        ops.extend(gate::ops(
+            &serde_json::to_value(&d).unwrap_or_default(),
+            &g.patch,
+        ));
+    }
     let outcome = guarded(
         &api(cx.kube),
         Some(d),
@@ -336,7 +373,7 @@ async fn set_image(
     Ok(Written::Changed {
         object: object(outcome.object())?,
         done: "image updated".into(),
-        notes: vec![],
+        notes: held.iter().map(|g| g.note(&cx.kube.namespace)).collect(),
         drives: true,
     })
 }
