@@ -40,7 +40,8 @@ pub struct Cli {
 pub enum Command {
     /// Print the client and server versions, and which Kruise operators and CRDs the cluster has
     Version(version::VersionArgs),
-    /// Manage the rollout of a workload: pause, resume, restart, status, history, undo
+    /// Manage the rollout of a workload or a Kruise Rollout: approve, pause, resume, restart,
+    /// status, history, undo
     #[command(subcommand)]
     Rollout(rollout::RolloutCommand),
     /// Install, inspect and compare the Kruise CRDs (for clusters without the operator)

@@ -5,13 +5,27 @@ use super::{OutputArgs, TableOutputArgs, WriteArgs};
 
 #[derive(Subcommand, Debug)]
 pub enum RolloutCommand {
+    /// Approve the step a Kruise Rollout waits at (StepPaused), so the release goes on
+    #[command(
+        long_about = "Approve the step a Kruise Rollout waits at, so the release goes on to the next step.\n\n\
+Only a Rollout whose current step is StepPaused can be approved; anything else is an error (exit 1) and \
+nothing is written. The approval is one status write guarded by the resourceVersion it was decided on: of \
+two approvals at once, one succeeds and the other says the step was already approved. Without the Kruise \
+Rollout operator, the embedded Rollout controller then drives the release to its next resting point.",
+        after_help = "Examples:\n  kubectl kruise rollout approve rollout/web\n  kubectl kruise rollout approve ro/web -n prod --no-wait"
+    )]
+    Approve(MutateArgs),
     /// Pause a rollout: the controller stops updating pods until resumed
     #[command(
-        after_help = "Examples:\n  kubectl kruise rollout pause deployment/web\n  kubectl kruise rollout pause deploy web api -n prod"
+        after_help = "Examples:\n  kubectl kruise rollout pause deployment/web\n  kubectl kruise rollout pause deploy web api -n prod\n  kubectl kruise rollout pause rollout/web      # spec.strategy.paused: the release stops where it is"
     )]
     Pause(PauseArgs),
     /// Resume a paused rollout
-    #[command(after_help = "Examples:\n  kubectl kruise rollout resume deployment/web")]
+    #[command(
+        long_about = "Resume a paused rollout.\n\nOn a Kruise Rollout this clears spec.strategy.paused; it does not approve a step that waits \
+for approval (StepPaused): that is `kubectl kruise rollout approve rollout/NAME`.",
+        after_help = "Examples:\n  kubectl kruise rollout resume deployment/web\n  kubectl kruise rollout resume rollout/web"
+    )]
     Resume(MutateArgs),
     /// Restart every pod of a workload through a new rollout
     #[command(
@@ -20,17 +34,20 @@ pub enum RolloutCommand {
     Restart(MutateArgs),
     /// Show the status of a rollout, and watch it until it completes
     #[command(
-        after_help = "Exit codes: 0 complete (or paused, with --until-paused), 1 error, 3 --timeout reached, 4 failed (progress deadline exceeded), 5 paused with updates pending (CloneSet, --watch=false; watching waits for `rollout resume` unless --until-paused).\n\nExamples:\n  kubectl kruise rollout status deployment/web\n  kubectl kruise rollout status deployment/web --timeout 5m\n  kubectl kruise rollout status deployment/web --watch=false"
+        after_help = "Exit codes: 0 complete (or paused, with --until-paused), 1 error, 3 --timeout reached, 4 failed (progress deadline exceeded; a Kruise Rollout release that failed or was cancelled, or whose new pod cannot start), 5 paused with updates pending (CloneSet, or a Kruise Rollout waiting for approval or paused; --watch=false; watching waits for `rollout resume` or `rollout approve` unless --until-paused).\n\nExamples:\n  kubectl kruise rollout status deployment/web\n  kubectl kruise rollout status deployment/web --timeout 5m\n  kubectl kruise rollout status deployment/web --watch=false\n  kubectl kruise rollout status rollout/web --until-paused   # returns when a step waits for approval"
     )]
     Status(StatusArgs),
     /// Show the revisions of a workload
     #[command(
-        after_help = "Examples:\n  kubectl kruise rollout history deployment/web\n  kubectl kruise rollout history deployment/web --revision 2\n  kubectl kruise rollout history deployment/web -o yaml"
+        after_help = "Examples:\n  kubectl kruise rollout history deployment/web\n  kubectl kruise rollout history deployment/web --revision 2\n  kubectl kruise rollout history deployment/web -o yaml\n  kubectl kruise rollout history rollout/web   # its workload's revisions"
     )]
     History(HistoryArgs),
     /// Roll back to a previous revision
     #[command(
-        after_help = "Examples:\n  kubectl kruise rollout undo deployment/web\n  kubectl kruise rollout undo deployment/web --to-revision 2\n  kubectl kruise rollout undo deployment/web --dry-run=client"
+        long_about = "Roll back to a previous revision.\n\nOn a Kruise Rollout (rollout/NAME) this rolls back the workload it releases (a release in \
+progress is then cancelled); with --fast it goes back instead to the latest earlier step that has no traffic \
+and the most replicas (the Rollout's nextStepIndex), keeping the new revision.",
+        after_help = "Examples:\n  kubectl kruise rollout undo deployment/web\n  kubectl kruise rollout undo deployment/web --to-revision 2\n  kubectl kruise rollout undo deployment/web --dry-run=client\n  kubectl kruise rollout undo rollout/web\n  kubectl kruise rollout undo rollout/web --fast"
     )]
     Undo(UndoArgs),
 }
@@ -88,8 +105,8 @@ pub struct StatusArgs {
     /// Watch until the rollout completes (--watch=false prints the status once)
     #[arg(short = 'w', long = "watch", default_value_t = true, num_args = 0..=1, require_equals = true, default_missing_value = "true", action = clap::ArgAction::Set)]
     pub watch: bool,
-    /// Watching, stop (exit 0) once the object is paused instead of waiting for it to be
-    /// resumed and rolled out
+    /// Watching, stop (exit 0) once the object is paused (a Kruise Rollout: at a step's pause)
+    /// instead of waiting for it to be resumed and rolled out
     #[arg(long = "until-paused")]
     pub until_paused: bool,
     /// Wait for this revision to be the one rolled out (Deployment)
@@ -118,6 +135,10 @@ pub struct UndoArgs {
     /// The revision to roll back to; 0 is the previous one
     #[arg(long = "to-revision", value_name = "N", default_value_t = 0)]
     pub to_revision: i64,
+    /// Kruise Rollout only: go back to the latest earlier step with no traffic and the most
+    /// replicas instead of rolling the workload back
+    #[arg(long = "fast", conflicts_with = "to_revision")]
+    pub fast: bool,
     #[command(flatten)]
     pub drive: DriveArgs,
     #[command(flatten)]

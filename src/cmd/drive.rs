@@ -43,15 +43,26 @@ pub async fn finish(
     written: Written,
     drive: Option<Drive>,
 ) -> Result<()> {
+    let drives = print_written(cx, w, name, written)?;
+    match drive {
+        Some(d) if drives => self::drive(cx.kube, w, name, d).await,
+        _ => Ok(()),
+    }
+}
+
+/// Print what a change did, as `-o` asks (stdout carries only that); true when a controller
+/// must now carry it out (a real write that drives).
+pub fn print_written(cx: &Cx<'_>, w: &dyn Workload, name: &str, written: Written) -> Result<bool> {
     let prefix = format!("{}/{name}", w.kind().name_prefix());
     match written {
-        Written::Skipped(line) => output::outln(&line),
+        Written::Skipped(line) => output::outln(&line).map(|_| false),
         Written::Preview { value, text } => match cx.output {
             Some(f @ (OutputFormat::Json | OutputFormat::Yaml)) => {
                 output::print_value(&value, f.into())
             }
             _ => output::out(&text),
-        },
+        }
+        .map(|_| false),
         Written::Changed {
             object,
             done,
@@ -68,12 +79,7 @@ pub async fn finish(
             for n in notes {
                 output::note(&n);
             }
-            match drive {
-                Some(d) if drives && cx.dry_run() == DryRun::None => {
-                    self::drive(cx.kube, w, name, d).await
-                }
-                _ => Ok(()),
-            }
+            Ok(drives && cx.dry_run() == DryRun::None)
         }
     }
 }
@@ -214,7 +220,7 @@ fn stuck_error(what: &str, ns: &str, w: &dyn Workload, name: &str, p: &Stuck) ->
     ))
 }
 
-async fn with_timeout<T>(
+pub async fn with_timeout<T>(
     fut: impl std::future::Future<Output = Result<T>>,
     timeout: Duration,
     what: &str,

@@ -5,6 +5,7 @@ pub mod controller;
 pub mod crds;
 pub mod drive;
 pub mod rollout;
+pub mod rollout_cr;
 pub mod scale;
 pub mod set;
 pub mod version;

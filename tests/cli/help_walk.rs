@@ -317,7 +317,8 @@ fn positional_forms(leaf: &Leaf) -> Vec<Vec<String>> {
     for p in &leaf.positionals {
         let choices: Vec<Vec<String>> = if p.starts_with("RESOURCE") {
             let mut c = Vec::new();
-            for kind in ["cloneset", "deployment"] {
+            // A Kruise Rollout last: `rollout approve` and `undo --fast` take only it.
+            for kind in ["cloneset", "deployment", "rollout"] {
                 c.push(vec![format!("{kind}/{NAME}")]);
                 c.push(vec![kind.to_string(), NAME.to_string()]);
                 c.push(vec![kind.to_string()]);

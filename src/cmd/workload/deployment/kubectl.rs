@@ -30,6 +30,25 @@ pub fn paused(d: &Deployment) -> bool {
     d.spec.as_ref().and_then(|s| s.paused).unwrap_or(false)
 }
 
+/// Kruise Rollout's annotation on a workload whose release it runs.
+pub const IN_PROGRESSING: &str = "rollouts.kruise.io/in-progressing";
+/// Kruise Rollout's annotation on a Deployment released partition style.
+pub const DEPLOYMENT_STRATEGY: &str = "rollouts.kruise.io/deployment-strategy";
+
+/// Annotations Kruise Rollout owns: an undo keeps the Deployment's and copies none.
+fn kruise_rollout_annotation(key: &str) -> bool {
+    key.contains("rollouts.kruise.io/")
+}
+
+/// A Deployment in a Kruise Rollout canary release: paused by the release (canary style, not
+/// partition style), its history not yet advanced to the template being released
+/// (kruise-tools' `InCanaryProgress`).
+pub fn in_canary_progress(d: &Deployment) -> bool {
+    paused(d)
+        && d.annotations().contains_key(IN_PROGRESSING)
+        && !d.annotations().contains_key(DEPLOYMENT_STRATEGY)
+}
+
 pub fn pause_patch(d: &Deployment) -> Result<Value> {
     if paused(d) {
         return Err(Error::other("is already paused"));
@@ -191,6 +210,23 @@ pub fn rollback_target<'a>(
                 ))
             });
     }
+    // In a canary release the paused Deployment's history has not advanced: the latest
+    // ReplicaSet is the stable one, unless the template already is it (a rollback of a
+    // rollback in progress), then the one before (as kruise-tools does).
+    if in_canary_progress(d)
+        && let Some((_, latest)) = owned.last()
+    {
+        let current = d.spec.as_ref().map(|s| template_without_hash(&s.template));
+        let latest_template = latest
+            .spec
+            .as_ref()
+            .and_then(|s| s.template.as_ref())
+            .map(template_without_hash);
+        if owned.len() >= 2 && current.is_some() && current == latest_template {
+            return Ok(owned[owned.len() - 2].1);
+        }
+        return Ok(latest);
+    }
     if owned.len() < 2 {
         return Err(Error::other(format!(
             "no rollout history found for deployment \"{}\": there is no previous revision to roll back to",
@@ -211,7 +247,7 @@ fn template_without_hash(t: &PodTemplateSpec) -> PodTemplateSpec {
 /// The JSON patch kubectl sends for an undo: replace the template (without the hash label) and
 /// the annotations; `None` when the template already matches ("skipped rollback").
 pub fn undo_patch(d: &Deployment, target: &ReplicaSet) -> Result<Option<Value>> {
-    if paused(d) {
+    if paused(d) && !in_canary_progress(d) {
         return Err(Error::other(
             "you cannot rollback a paused deployment; resume it first with 'kubectl kruise rollout resume' and try again",
         ));
@@ -229,11 +265,11 @@ pub fn undo_patch(d: &Deployment, target: &ReplicaSet) -> Result<Option<Value>> 
     let mut annotations: BTreeMap<String, String> = d
         .annotations()
         .iter()
-        .filter(|(k, _)| KEEP_ON_UNDO.contains(&k.as_str()))
+        .filter(|(k, _)| KEEP_ON_UNDO.contains(&k.as_str()) || kruise_rollout_annotation(k))
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect();
     for (k, v) in target.annotations() {
-        if !KEEP_ON_UNDO.contains(&k.as_str()) {
+        if !KEEP_ON_UNDO.contains(&k.as_str()) && !kruise_rollout_annotation(k) {
             annotations.insert(k.clone(), v.clone());
         }
     }
@@ -399,5 +435,43 @@ mod tests {
                 .to_string()
                 .contains("paused")
         );
+    }
+
+    /// A Kruise Rollout canary: the Deployment paused with the in-progressing annotation, its
+    /// template the new version, its history still at the stable ReplicaSet.
+    #[test]
+    fn undo_during_a_kruise_rollout_canary() {
+        let mut v = base();
+        v["spec"]["paused"] = json!(true);
+        v["spec"]["template"]["spec"]["containers"][0]["image"] = json!("nginx:4");
+        v["metadata"]["annotations"][IN_PROGRESSING] = json!("{\"rolloutName\":\"web\"}");
+        v["metadata"]["annotations"]["rollouts.kruise.io/stable-revision"] = json!("h3");
+        let d = deploy(v.clone());
+        assert!(in_canary_progress(&d));
+        let rss = vec![rs(2, "nginx:2", "u1"), rs(3, "nginx:3", "u1")];
+        // The latest ReplicaSet is the stable version: the target.
+        assert_eq!(rollback_target(&d, &rss, 0).unwrap().name_any(), "web-3");
+        assert_eq!(
+            rollback_target(&d, &rss[1..], 0).unwrap().name_any(),
+            "web-3"
+        );
+        let p = undo_patch(&d, &rss[1]).unwrap().unwrap();
+        assert_eq!(p[0]["value"]["spec"]["containers"][0]["image"], "nginx:3");
+        // Kruise Rollout's annotations stay as they are on the Deployment.
+        assert_eq!(p[1]["value"][IN_PROGRESSING], "{\"rolloutName\":\"web\"}");
+        assert_eq!(p[1]["value"]["rollouts.kruise.io/stable-revision"], "h3");
+        // Rolled back already (template = latest): the one before.
+        let mut back = v.clone();
+        back["spec"]["template"]["spec"]["containers"][0]["image"] = json!("nginx:3");
+        assert_eq!(
+            rollback_target(&deploy(back), &rss, 0).unwrap().name_any(),
+            "web-2"
+        );
+        // Partition style (deployment-strategy) is not a canary: a paused Deployment is refused.
+        let mut part = v.clone();
+        part["metadata"]["annotations"][DEPLOYMENT_STRATEGY] = json!("{}");
+        let part = deploy(part);
+        assert!(!in_canary_progress(&part));
+        assert!(undo_patch(&part, &rss[0]).is_err());
     }
 }
