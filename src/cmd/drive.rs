@@ -43,11 +43,36 @@ pub async fn finish(
     written: Written,
     drive: Option<Drive>,
 ) -> Result<()> {
+    let held = match &written {
+        Written::Changed { object, .. } => held_by(object),
+        _ => None,
+    };
     let drives = print_written(cx, w, name, written)?;
-    match drive {
-        Some(d) if drives => self::drive(cx.kube, w, name, d).await,
+    match (drive, held) {
+        (Some(d), Some(rollout)) if drives => drive_rollout(cx.kube, &rollout, d).await,
+        (Some(d), None) if drives => self::drive(cx.kube, w, name, d).await,
         _ => Ok(()),
     }
+}
+
+/// The Rollout a written workload is held for (its `in-progressing` mark): a change that a
+/// release carries out, step by step.
+fn held_by(object: &serde_json::Value) -> Option<String> {
+    let v = object["metadata"]["annotations"][crate::controller::rollout::keys::IN_PROGRESSING]
+        .as_str()?;
+    let v: serde_json::Value = serde_json::from_str(v).ok()?;
+    v["rolloutName"].as_str().map(str::to_string)
+}
+
+/// A change held for a Rollout is driven as the release: to its next pause, or its end.
+async fn drive_rollout(kube: &Kube, rollout: &str, d: Drive) -> Result<()> {
+    let ro = crate::cmd::rollout_cr::get(kube, rollout).await?;
+    let after = crate::cmd::rollout_cr::After {
+        moved_from: ro.metadata.resource_version.clone(),
+        // Changing back to the stable template mid-release cancels it, as asked.
+        cancel_expected: true,
+    };
+    crate::cmd::rollout_cr::drive(kube, rollout, d, after).await
 }
 
 /// Print what a change did, as `-o` asks (stdout carries only that); true when a controller

@@ -24,7 +24,14 @@ pub fn run(root: &Path, args: &[&str]) -> Result<()> {
     if all || what.contains(&"cli") {
         cli(root)?;
     }
-    let kinds: Vec<&str> = what.iter().copied().filter(|w| *w != "cli").collect();
+    if all || what.contains(&"rollout") {
+        crate::bench_rollout::run(root)?;
+    }
+    let kinds: Vec<&str> = what
+        .iter()
+        .copied()
+        .filter(|w| *w != "cli" && *w != "rollout")
+        .collect();
     if all || !kinds.is_empty() {
         workloads(root, &kinds, &sizes)?;
     }
@@ -41,9 +48,18 @@ fn parse<'a>(args: &[&'a str]) -> Result<(Vec<&'a str>, Vec<usize>)> {
             Some("") => it.next().copied(),
             Some(v) => v.strip_prefix('='),
             None => {
-                if !["cli", "cloneset", "statefulset", "daemonset", "all-kinds"].contains(a) {
+                if ![
+                    "cli",
+                    "cloneset",
+                    "statefulset",
+                    "daemonset",
+                    "all-kinds",
+                    "rollout",
+                ]
+                .contains(a)
+                {
                     return Err(fail(format!(
-                        "unknown benchmark {a:?}: use cli, cloneset, statefulset, daemonset, all-kinds, --pods N[,N…]"
+                        "unknown benchmark {a:?}: use cli, cloneset, statefulset, daemonset, all-kinds, rollout, --pods N[,N…]"
                     )));
                 }
                 what.push(*a);
@@ -65,7 +81,7 @@ fn parse<'a>(args: &[&'a str]) -> Result<(Vec<&'a str>, Vec<usize>)> {
 }
 
 /// Runs `cmd` once; returns (wall time, peak RSS in KiB, exit status code).
-fn measure(cmd: &mut Command) -> Result<(Duration, i64, i32)> {
+pub(crate) fn measure(cmd: &mut Command) -> Result<(Duration, i64, i32)> {
     let start = Instant::now();
     let child = cmd.stdout(Stdio::null()).stderr(Stdio::null()).spawn()?;
     let pid = child.id() as i32;
@@ -85,7 +101,7 @@ fn measure(cmd: &mut Command) -> Result<(Duration, i64, i32)> {
     Ok((wall, usage.ru_maxrss, code))
 }
 
-fn release_binary(root: &Path) -> Result<PathBuf> {
+pub(crate) fn release_binary(root: &Path) -> Result<PathBuf> {
     let status = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
         .current_dir(root)
         .args(["build", "--release", "--locked", "-p", "kubectl-kruise"])
@@ -263,7 +279,7 @@ fn count_requests(bin: &Path, state: &State) -> Result<()> {
 }
 
 /// "VERB path" of each request made impersonating `user`, in order.
-fn requests_as(state: &State, user: &str) -> Result<Vec<String>> {
+pub(crate) fn requests_as(state: &State, user: &str) -> Result<Vec<String>> {
     let text = std::fs::read_to_string(state.dir.join("logs/audit.log"))?;
     let needle = format!("\"{user}\"");
     let mut seen: BTreeMap<String, (usize, String)> = BTreeMap::new();
@@ -558,7 +574,7 @@ fn change(state: &State, kind: Kind, ns: &str, tag: &str, n: usize, update: bool
 }
 
 /// One row: wall, requests (by verb and resource), per pod, peak RSS, Event writes.
-fn report(
+pub(crate) fn report(
     state: &State,
     user: &str,
     before: usize,
@@ -572,7 +588,7 @@ fn report(
         .skip(before)
         .filter(|r| !r.starts_with("watch "))
         .partition(|r| r.contains("/events"));
-    let rss = peak_rss_kib(pid);
+    let rss = if pid == 0 { 0 } else { peak_rss_kib(pid) };
     println!(
         "{:<34} {:>8.2}s {:>9} {:>12.2} {:>7.1} MB {:>8}",
         what.replace('N', &pods.to_string()),

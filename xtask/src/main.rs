@@ -7,6 +7,7 @@
 //!   cargo xtask bench [cli|cloneset|statefulset|daemonset|all-kinds] [--pods N]  figures
 
 mod bench;
+mod bench_rollout;
 mod bins;
 mod cluster;
 mod demo;

@@ -106,7 +106,7 @@ impl Reconciler for RolloutReconciler {
     }
 
     fn at_goal(&self, stores: &Stores, key: &Key) -> bool {
-        stores.get::<Rollout>(key).is_none_or(|r| rests(&r))
+        stores.get::<Rollout>(key).is_none_or(|r| rests(stores, &r))
     }
 
     fn reconcile<'a>(&'a self, cx: &'a Context, key: &'a Key) -> BoxFuture<'a, Option<Pass>> {
@@ -118,15 +118,18 @@ impl Reconciler for RolloutReconciler {
     }
 }
 
-/// Where a Rollout rests: waiting for approval, paused, or with no release in flight.
-pub fn rests(r: &Rollout) -> bool {
+/// Where a Rollout rests: waiting for approval, paused, or with no release in flight (its
+/// workload not marked for one it has yet to notice).
+pub fn rests(stores: &Stores, r: &Rollout) -> bool {
     let st = r.status.clone().unwrap_or_default();
     let observed = st.observed_generation == r.metadata.generation;
     let reason = plan::conditions_reason(&st);
+    let pending = facts(stores, r).is_some_and(|f| f.in_progressing);
     match st.phase.as_deref() {
-        Some(plan::HEALTHY) | Some(plan::DISABLED) => observed,
+        Some(plan::HEALTHY) => observed && !pending,
+        Some(plan::DISABLED) => observed,
         Some(plan::PHASE_PROGRESSING) => {
-            reason == "Paused" || st.current_step_state == plan::STEP_PAUSED
+            reason == "Paused" || (st.current_step_state == plan::STEP_PAUSED && manual(r))
         }
         Some(plan::INITIAL) => {
             observed
@@ -137,6 +140,14 @@ pub fn rests(r: &Rollout) -> bool {
         }
         _ => false,
     }
+}
+
+/// The current step waits for a person (no pause duration): a timed pause is not a rest.
+fn manual(r: &Rollout) -> bool {
+    let i = r.status.as_ref().map_or(0, |s| s.current_step_index);
+    plan::steps(r)
+        .get((i.max(1) - 1) as usize)
+        .is_none_or(|s| s.pause.duration.is_none())
 }
 
 fn kind_of(r: &Rollout) -> Option<TargetKind> {
