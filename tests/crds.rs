@@ -759,3 +759,372 @@ async fn bad_objects_of_other_kinds_are_refused_by_the_crds_alone() {
     )
     .await;
 }
+
+/// The rollout guard's name (policy and binding).
+const GUARD: &str = kubectl_kruise::api::guard::NAME;
+
+/// Removes the rollout guard when dropped (also when the test fails): it is cluster-wide state.
+struct RemoveGuard;
+
+impl Drop for RemoveGuard {
+    fn drop(&mut self) {
+        kubectl(&[
+            "delete",
+            "validatingadmissionpolicybinding,validatingadmissionpolicy",
+            GUARD,
+            "--ignore-not-found",
+        ]);
+    }
+}
+
+/// A labelled workload as the Rollout controller leaves it: `rollouts.kruise.io/workload-type`.
+fn guarded_workload(api_version: &str, kind: &str, name: &str, labelled: bool) -> Value {
+    let mut spec = json!({
+        "selector": {"matchLabels": {"app": name}},
+        "template": {"metadata": {"labels": {"app": name}},
+                     "spec": {"containers": [{"name": "main", "image": "nginx:1.20"}]}}
+    });
+    if kind != "DaemonSet" {
+        spec["replicas"] = json!(2);
+    }
+    if kind == "StatefulSet" {
+        spec["serviceName"] = json!(name);
+    }
+    let labels = if labelled {
+        json!({"rollouts.kruise.io/workload-type": kind.to_lowercase()})
+    } else {
+        json!({})
+    };
+    json!({"apiVersion": api_version, "kind": kind,
+           "metadata": {"name": name, "labels": labels}, "spec": spec})
+}
+
+/// `crds install --with-guard` puts a ValidatingAdmissionPolicy in force that refuses a plain
+/// `kubectl set image` (or any pod template change) on a workload under a Rollout unless the
+/// same write gates it as upstream's webhook would (pause or partition, and the in-progressing
+/// annotation); a release already in progress, a workload with no replicas and an unlabelled
+/// workload are not affected, and neither are other changes to a labelled one.
+///
+/// The binding is cluster-wide, and other tests (or people) may share this cluster: before the
+/// install, the test applies the binding's `matchResources` with a field manager of its own,
+/// narrowing it to the test's namespace. Server-side apply keeps that field (our install does
+/// not set it), so the guard never applies elsewhere; the test removes both objects at the end.
+#[tokio::test]
+async fn the_rollout_guard_refuses_template_changes_that_bypass_an_enabled_rollout() {
+    use k8s_openapi::api::admissionregistration::v1::ValidatingAdmissionPolicyBinding;
+    use kube::api::{Patch, PatchParams};
+
+    let _lock = INSTALL.lock().await;
+    let client = support::client_as("crds-guard").await;
+    let ns = TestNs::prefixed(&client, "guard").await;
+    let n = ns.name.as_str();
+    let _remove = RemoveGuard;
+    let bindings: Api<ValidatingAdmissionPolicyBinding> = Api::all(client.clone());
+    let scope = json!({
+        "apiVersion": "admissionregistration.k8s.io/v1", "kind": "ValidatingAdmissionPolicyBinding",
+        "metadata": {"name": GUARD},
+        "spec": {"policyName": GUARD, "validationActions": ["Deny"],
+                 "matchResources": {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": n}}}}
+    });
+    bindings
+        .patch(
+            GUARD,
+            &PatchParams::apply("kruise-tests-guard-scope").force(),
+            &Patch::Apply(scope),
+        )
+        .await
+        .unwrap();
+
+    // The plan names both objects; the install applies them after the CRDs.
+    let plan = ok(kruise(&[
+        "crds",
+        "install",
+        "--with-guard",
+        "--dry-run=client",
+        "-o",
+        "name",
+    ]));
+    assert!(
+        plan.ends_with(&format!(
+            "validatingadmissionpolicy.admissionregistration.k8s.io/{GUARD}\nvalidatingadmissionpolicybinding.admissionregistration.k8s.io/{GUARD}\n"
+        )),
+        "{plan}"
+    );
+    let out = ok(kruise(&["crds", "install", "--with-guard"]));
+    assert!(
+        out.contains(&format!(
+            "validatingadmissionpolicy.admissionregistration.k8s.io/{GUARD} "
+        )) && out.contains(&format!(
+            "validatingadmissionpolicybinding.admissionregistration.k8s.io/{GUARD} configured"
+        )),
+        "{out}"
+    );
+    let binding = bindings.get(GUARD).await.unwrap();
+    assert_eq!(
+        serde_json::to_value(&binding.spec.as_ref().unwrap().match_resources).unwrap()["namespaceSelector"]
+            ["matchLabels"]["kubernetes.io/metadata.name"],
+        n,
+        "the install kept the test's namespace scope"
+    );
+    let again = ok(kruise(&["crds", "install", "--with-guard"]));
+    assert!(again.lines().all(|l| l.ends_with(" unchanged")), "{again}");
+    let status: Value =
+        serde_json::from_str(&ok(kruise(&["crds", "status", "-o", "json"]))).unwrap();
+    for kind in [
+        "ValidatingAdmissionPolicy",
+        "ValidatingAdmissionPolicyBinding",
+    ] {
+        let row = status
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["kind"] == kind)
+            .unwrap_or_else(|| panic!("no {kind} row in {status}"));
+        assert_eq!(row["name"], GUARD);
+        assert_eq!(row["installed"], true, "{row}");
+        assert_eq!(row["installedBy"], "kubectl-kruise", "{row}");
+        assert_eq!(row["established"], true, "{row}");
+        assert_eq!(row["matchesOurs"], true, "{row}");
+    }
+
+    // Workloads: labelled (under a Rollout) and not.
+    let mut workloads = vec![
+        guarded_workload("apps/v1", "Deployment", "web", true),
+        guarded_workload("apps/v1", "Deployment", "half", true),
+        guarded_workload("apps/v1", "Deployment", "plain", false),
+        guarded_workload("apps/v1", "StatefulSet", "sts", true),
+        guarded_workload("apps.kruise.io/v1alpha1", "CloneSet", "cs", true),
+        guarded_workload("apps.kruise.io/v1beta1", "StatefulSet", "asts", true),
+        guarded_workload("apps.kruise.io/v1beta1", "DaemonSet", "ads", true),
+    ];
+    workloads[1]["spec"]["replicas"] = json!(1);
+    for w in workloads {
+        dynamic_for(&client, Some(n), &w)
+            .create(&PostParams::default(), &serde_json::from_value(w).unwrap())
+            .await
+            .unwrap();
+    }
+
+    // The API server enforces a new policy once its informers saw it: wait for a refusal of a
+    // server-side dry run (admitted like a write, never stored).
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let probe = kubectl(&[
+            "-n",
+            n,
+            "set",
+            "image",
+            "deploy/web",
+            "main=nginx:probe",
+            "--dry-run=server",
+        ]);
+        if !probe.status.success() {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the guard was not in force after 30s"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+
+    let deployments: Api<k8s_openapi::api::apps::v1::Deployment> = ns.api();
+    let image = |d: &k8s_openapi::api::apps::v1::Deployment| {
+        d.spec
+            .as_ref()
+            .unwrap()
+            .template
+            .spec
+            .as_ref()
+            .unwrap()
+            .containers[0]
+            .image
+            .clone()
+            .unwrap()
+    };
+    let before = deployments.get("web").await.unwrap();
+    let refused = |out: std::process::Output, what: &str| {
+        assert!(!out.status.success(), "{what}: accepted");
+        let err = stderr(&out);
+        for part in [
+            &format!("ValidatingAdmissionPolicy '{GUARD}'"),
+            "an enabled Kruise Rollout manages this workload",
+            "`kubectl kruise set image …` or `kubectl kruise rollout …`",
+            "or disable the Rollout",
+        ] {
+            assert!(err.contains(part), "{what}: {part:?} not in {err}");
+        }
+    };
+
+    // Plain kubectl: refused, nothing changed.
+    refused(
+        kubectl(&["-n", n, "set", "image", "deploy/web", "main=nginx:1.21"]),
+        "kubectl set image",
+    );
+    refused(
+        kubectl(&["-n", n, "rollout", "restart", "deploy/web"]),
+        "kubectl rollout restart",
+    );
+    let after = deployments.get("web").await.unwrap();
+    assert_eq!(image(&after), "nginx:1.20");
+    assert_eq!(after.metadata.generation, before.metadata.generation);
+
+    // Changes that leave the template alone: accepted.
+    ok(kubectl(&["-n", n, "label", "deploy/web", "team=a"]));
+    ok(kubectl(&["-n", n, "scale", "deploy/web", "--replicas=3"]));
+    ok(kubectl(&[
+        "-n",
+        n,
+        "patch",
+        "deploy/web",
+        "--type=merge",
+        "-p",
+        r#"{"spec":{"minReadySeconds":1}}"#,
+    ]));
+
+    // Half a gate is no gate: the annotation without the pause, the pause without it.
+    let new_template =
+        r#""template":{"spec":{"containers":[{"name":"main","image":"nginx:1.21"}]}}"#;
+    let annotation = r#""metadata":{"annotations":{"rollouts.kruise.io/in-progressing":"{\"rolloutName\":\"web\"}"}}"#;
+    refused(
+        kubectl(&[
+            "-n",
+            n,
+            "patch",
+            "deploy/half",
+            "--type=merge",
+            "-p",
+            &format!("{{{annotation},\"spec\":{{{new_template}}}}}"),
+        ]),
+        "annotation without pause",
+    );
+    refused(
+        kubectl(&[
+            "-n",
+            n,
+            "patch",
+            "deploy/half",
+            "--type=merge",
+            "-p",
+            &format!("{{\"spec\":{{\"paused\":true,{new_template}}}}}"),
+        ]),
+        "pause without annotation",
+    );
+
+    // Gated in the same write, as `kubectl kruise set image` and upstream's webhook do: accepted.
+    ok(kubectl(&[
+        "-n",
+        n,
+        "patch",
+        "deploy/web",
+        "--type=merge",
+        "-p",
+        &format!("{{{annotation},\"spec\":{{\"paused\":true,{new_template}}}}}"),
+    ]));
+    let gated = deployments.get("web").await.unwrap();
+    assert_eq!(image(&gated), "nginx:1.21");
+    assert_eq!(gated.spec.as_ref().unwrap().paused, Some(true));
+    // A release in progress (the annotation was there), even with the workload not paused (a
+    // blue-green release unpauses it): continuous release, rollback.
+    ok(kubectl(&["-n", n, "rollout", "resume", "deploy/web"]));
+    ok(kubectl(&[
+        "-n",
+        n,
+        "set",
+        "image",
+        "deploy/web",
+        "main=nginx:1.22",
+    ]));
+    ok(kubectl(&[
+        "-n",
+        n,
+        "set",
+        "image",
+        "deploy/web",
+        "main=nginx:1.20",
+    ]));
+    // No replicas: upstream's webhook does not gate it either.
+    ok(kubectl(&["-n", n, "scale", "deploy/half", "--replicas=0"]));
+    ok(kubectl(&[
+        "-n",
+        n,
+        "set",
+        "image",
+        "deploy/half",
+        "main=nginx:1.21",
+    ]));
+    // Not under a Rollout: untouched.
+    ok(kubectl(&[
+        "-n",
+        n,
+        "set",
+        "image",
+        "deploy/plain",
+        "main=nginx:1.21",
+    ]));
+
+    // The other kinds: plain image change refused, gated change accepted.
+    for (resource, gate) in [
+        (
+            "statefulsets.apps/sts",
+            r#""updateStrategy":{"rollingUpdate":{"partition":32767}}"#,
+        ),
+        (
+            "clonesets.apps.kruise.io/cs",
+            r#""updateStrategy":{"partition":"100%"}"#,
+        ),
+        (
+            "statefulsets.apps.kruise.io/asts",
+            r#""updateStrategy":{"rollingUpdate":{"partition":32767}}"#,
+        ),
+        (
+            "daemonsets.apps.kruise.io/ads",
+            r#""updateStrategy":{"rollingUpdate":{"partition":32767}}"#,
+        ),
+    ] {
+        refused(
+            kubectl(&[
+                "-n",
+                n,
+                "patch",
+                resource,
+                "--type=json",
+                "-p",
+                r#"[{"op":"replace","path":"/spec/template/spec/containers/0/image","value":"nginx:1.21"}]"#,
+            ]),
+            resource,
+        );
+        if !resource.starts_with("statefulsets.apps/") {
+            // (An apps/v1 StatefulSet always has a partition once defaulted.)
+            refused(
+                kubectl(&[
+                    "-n",
+                    n,
+                    "patch",
+                    resource,
+                    "--type=merge",
+                    "-p",
+                    &format!("{{{annotation},\"spec\":{{{new_template}}}}}"),
+                ]),
+                &format!("{resource}: annotation without partition"),
+            );
+        }
+        ok(kubectl(&[
+            "-n",
+            n,
+            "patch",
+            resource,
+            "--type=merge",
+            "-p",
+            &format!("{{{annotation},\"spec\":{{{gate},{new_template}}}}}"),
+        ]));
+    }
+    let status = ok(kruise(&["crds", "status"]));
+    assert!(
+        status.lines().any(
+            |l| l.starts_with(&format!("validatingadmissionpolicy/{GUARD} "))
+                && l.contains("kubectl-kruise")
+        ),
+        "{status}"
+    );
+}

@@ -11,6 +11,7 @@ pub mod common;
 pub mod containerrecreaterequest;
 pub mod daemonset;
 pub mod gateway;
+pub mod guard;
 pub mod images;
 pub mod jobs;
 pub mod podunavailablebudget;

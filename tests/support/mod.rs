@@ -98,7 +98,16 @@ pub struct TestNs {
 
 impl TestNs {
     pub async fn new(client: &Client, prefix: &str) -> TestNs {
-        let name = format!("t-{prefix}-{}", random_suffix());
+        Self::named(client, format!("t-{prefix}-{}", random_suffix())).await
+    }
+
+    /// A fresh namespace `<prefix>-<random>`, for a test whose objects others sharing the
+    /// cluster should recognise by their namespace's first word.
+    pub async fn prefixed(client: &Client, prefix: &str) -> TestNs {
+        Self::named(client, format!("{prefix}-{}", random_suffix())).await
+    }
+
+    async fn named(client: &Client, name: String) -> TestNs {
         let ns: Namespace = serde_json::from_value(serde_json::json!({
             "metadata": {"name": name, "labels": {"kubectl-kruise.io/test": "true"}}
         }))

@@ -7,6 +7,10 @@
 //! Metadata level). Processes run in their own process groups, so an interrupted terminal
 //! does not take them down; `down` stops exactly the pids in `state.json`, after checking
 //! that each pid still runs the executable it started.
+//!
+//! Besides the nodes, the cluster holds the Gateway API CRDs (upstream's standard channel, from
+//! the Go module `sigs.k8s.io/gateway-api`): `up` installs them, also on a cluster that is
+//! already up, and skips the write when every one is there at the expected release.
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -72,6 +76,8 @@ pub fn up(root: &Path, dir: &Path) -> Result<Up> {
             .map(|c| c.name.clone())
             .collect();
         if dead.is_empty() && state.components.len() == COMPONENTS && readyz(&state).is_ok() {
+            // A cluster started before the CRDs were part of it gets them now.
+            install_gateway_crds(&state, &bins::gateway_crds(root)?)?;
             return Ok(Up::AlreadyUp(state));
         }
         eprintln!(
@@ -286,7 +292,74 @@ fn start(root: &Path, dir: &Path, bins: &bins::Bins) -> Result<State> {
             .is_ok()
         },
     )?;
+    install_gateway_crds(&state, &bins.gateway_crds)?;
     Ok(state)
+}
+
+const GATEWAY_GROUP: &str = "gateway.networking.k8s.io";
+
+/// Installs upstream's Gateway API CRDs (server-side apply of the files as shipped) and waits
+/// until they are Established. Cheap when they are already there: one `kubectl get` reads each
+/// CRD's `gateway.networking.k8s.io/bundle-version`, and nothing is written when all of them
+/// are at the release of the cached files.
+pub fn install_gateway_crds(state: &State, crds: &bins::GatewayCrds) -> Result<()> {
+    let mut files: Vec<PathBuf> = fs::read_dir(&crds.dir)?
+        .map(|e| e.map(|e| e.path()))
+        .collect::<std::io::Result<_>>()?;
+    files.retain(|f| f.extension().is_some_and(|x| x == "yaml"));
+    files.sort();
+    // Upstream names each file `<group>_<plural>.yaml`; the CRD is `<plural>.<group>`.
+    let names: Vec<String> = files
+        .iter()
+        .map(|f| {
+            f.file_stem()
+                .and_then(|s| s.to_str())
+                .and_then(|s| s.strip_prefix(&format!("{GATEWAY_GROUP}_")))
+                .map(|plural| format!("{plural}.{GATEWAY_GROUP}"))
+                .ok_or_else(|| fail(format!("unexpected Gateway API CRD file {}", f.display())))
+        })
+        .collect::<Result<_>>()?;
+    if names.is_empty() {
+        return Err(fail(format!("no CRD files in {}", crds.dir.display())));
+    }
+    let mut get = vec!["get", "crd"];
+    get.extend(names.iter().map(String::as_str));
+    get.push(
+        r#"-o=jsonpath={range .items[*]}{.metadata.annotations.gateway\.networking\.k8s\.io/bundle-version}{"\n"}{end}"#,
+    );
+    // A missing CRD makes `kubectl get` fail: install.
+    if let Ok(versions) = kubectl(state, &get)
+        && versions.lines().filter(|v| *v == crds.version).count() == names.len()
+    {
+        return Ok(());
+    }
+    let started = Instant::now();
+    let dir = crds.dir.display().to_string();
+    kubectl(
+        state,
+        &[
+            "apply",
+            "--server-side",
+            "--force-conflicts",
+            "--field-manager=kubectl-kruise-xtask",
+            "-f",
+            &dir,
+        ],
+    )?;
+    let mut wait = vec![
+        "wait".to_string(),
+        "--for=condition=Established".into(),
+        "--timeout=60s".into(),
+    ];
+    wait.extend(names.iter().map(|n| format!("crd/{n}")));
+    kubectl(state, &wait.iter().map(String::as_str).collect::<Vec<_>>())?;
+    eprintln!(
+        "cluster: installed the Gateway API {} CRDs ({} of them, standard channel) in {:.1}s",
+        crds.version,
+        names.len(),
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
 }
 
 fn spawn<const N: usize>(

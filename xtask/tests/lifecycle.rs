@@ -1,5 +1,6 @@
 //! The harness itself: a second cluster in its own folder comes up listening on 127.0.0.1
-//! only, `up` again is a no-op, and `down` leaves no process behind.
+//! only, it holds the Gateway API CRDs, `up` again is a no-op, and `down` leaves no process
+//! behind.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
@@ -135,10 +136,35 @@ fn up_is_idempotent_listens_on_loopback_only_and_down_leaves_nothing() {
         "etcd (client, peer) and the API server listen: found {ports}"
     );
 
-    // Up again: a no-op with the same processes.
+    // The Gateway API CRDs (upstream's standard channel) are installed and Established.
+    let state: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(dir.join("state.json")).unwrap()).unwrap();
+    let kubectl = Command::new(state["kubectl"].as_str().unwrap())
+        .arg(format!("--kubeconfig={}", dir.join("kubeconfig").display()))
+        .args(["wait", "--for=condition=Established", "--timeout=5s"])
+        .args(
+            [
+                "httproutes",
+                "gateways",
+                "gatewayclasses",
+                "referencegrants",
+            ]
+            .map(|r| format!("crd/{r}.gateway.networking.k8s.io")),
+        )
+        .output()
+        .expect("run kubectl");
+    assert!(
+        kubectl.status.success(),
+        "Gateway API CRDs: {}",
+        String::from_utf8_lossy(&kubectl.stderr)
+    );
+
+    // Up again: a no-op with the same processes, and no CRD written again.
     let out = xtask(&["cluster", "up"], &dir);
     assert!(out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("already up"));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("already up"));
+    assert!(!err.contains("installed the Gateway API"), "{err}");
     assert_eq!(pids(&dir), first, "the second up started nothing");
 
     let out = xtask(&["cluster", "status"], &dir);

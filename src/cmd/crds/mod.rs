@@ -1,7 +1,8 @@
 //! `kubectl kruise crds install|status|diff|print`: the Kruise CRDs for clusters without the
 //! operator. Ours carry `app.kubernetes.io/managed-by: kubectl-kruise`; a CRD without it was
 //! installed by someone else (the OpenKruise chart, kubectl apply of upstream's files) and is
-//! only replaced with `--force`.
+//! only replaced with `--force`. `install --with-guard` also applies the rollout guard
+//! (`api::guard`), and `status` reports it.
 
 use std::time::Duration;
 
@@ -22,8 +23,10 @@ use crate::error::{Error, Result, from_kube};
 use crate::output::{self, table::KubeTable};
 
 mod compare;
+mod guard;
 
 const RESOURCE: &str = "customresourcedefinition.apiextensions.k8s.io";
+const CRD_KIND: &str = "CustomResourceDefinition";
 
 pub async fn run(global: &GlobalArgs, cmd: &CrdsCommand) -> Result<()> {
     match cmd {
@@ -69,20 +72,40 @@ pub fn installed_by(crd: &CustomResourceDefinition) -> String {
 
 async fn install(global: &GlobalArgs, a: &InstallArgs) -> Result<()> {
     let wanted = api::crds();
+    let wanted_guard = if a.with_guard {
+        guard::wanted()
+    } else {
+        vec![]
+    };
     if a.write.dry_run == DryRun::Client {
+        let mut names: Vec<String> = wanted
+            .iter()
+            .map(|c| format!("{RESOURCE}/{}", c.name_any()))
+            .collect();
+        names.extend(
+            wanted_guard
+                .iter()
+                .map(|(resource, _)| format!("{resource}/{}", api::guard::NAME)),
+        );
         return match a.output.output {
             Some(f @ (OutputFormat::Json | OutputFormat::Yaml)) => {
-                output::print_objects(&wanted, f.into())
+                let mut objects = wanted
+                    .iter()
+                    .map(serde_json::to_value)
+                    .collect::<serde_json::Result<Vec<_>>>()
+                    .map_err(|e| Error::other(e.to_string()))?;
+                objects.extend(wanted_guard.into_iter().map(|(_, v)| v));
+                output::print_objects(&objects, f.into())
             }
             Some(OutputFormat::Name) => {
-                for c in &wanted {
-                    output::outln(&format!("{RESOURCE}/{}", c.name_any()))?;
+                for n in &names {
+                    output::outln(n)?;
                 }
                 Ok(())
             }
             None => {
-                for c in &wanted {
-                    output::outln(&format!("{RESOURCE}/{} applied (dry run)", c.name_any()))?;
+                for n in &names {
+                    output::outln(&format!("{n} applied (dry run)"))?;
                 }
                 Ok(())
             }
@@ -111,6 +134,7 @@ async fn install(global: &GlobalArgs, a: &InstallArgs) -> Result<()> {
     }
     let mut pp = PatchParams::apply(&a.write.field_manager).force();
     pp.dry_run = a.write.dry_run == DryRun::Server;
+    let suffix = if pp.dry_run { " (server dry run)" } else { "" };
     let mut applied = Vec::new();
     for (c, before) in wanted.iter().zip(existing) {
         let name = c.name_any();
@@ -149,19 +173,32 @@ async fn install(global: &GlobalArgs, a: &InstallArgs) -> Result<()> {
             Some(b) if b.resource_version() == after.resource_version() => "unchanged",
             Some(_) => "configured",
         };
-        let suffix = if pp.dry_run { " (server dry run)" } else { "" };
         match a.output.output {
             Some(OutputFormat::Name) => output::outln(&format!("{RESOURCE}/{name}"))?,
             Some(_) => {}
             None => output::outln(&format!("{RESOURCE}/{name} {verb}{suffix}"))?,
         }
-        applied.push(after);
+        applied.push(serde_json::to_value(after).map_err(|e| Error::other(e.to_string()))?);
+    }
+    if a.with_guard {
+        for g in guard::apply(&kube, &pp).await? {
+            let name = format!("{}/{}", g.resource, api::guard::NAME);
+            match a.output.output {
+                Some(OutputFormat::Name) => output::outln(&name)?,
+                Some(_) => {}
+                None => output::outln(&format!("{name} {}{suffix}", g.verb))?,
+            }
+            applied.push(g.object);
+        }
     }
     if let Some(f @ (OutputFormat::Json | OutputFormat::Yaml)) = a.output.output {
         output::print_objects(&applied, f.into())?;
     }
     if !pp.dry_run {
         wait_established(&kube, &crds, &wanted, a.timeout).await?;
+        if a.with_guard {
+            guard::wait_checked(&kube, a.timeout).await?;
+        }
     }
     Ok(())
 }
@@ -202,12 +239,17 @@ async fn wait_established(
 #[serde(rename_all = "camelCase")]
 struct Row {
     name: String,
+    /// CustomResourceDefinition, or one of the rollout guard's two kinds.
+    kind: &'static str,
     installed: bool,
     installed_by: Option<String>,
     served_versions: Vec<String>,
     storage_version: Option<String>,
+    /// A CRD: Established; the guard's policy: type-checked at its current generation, which is
+    /// when the API server enforces it; its binding: installed.
     established: bool,
-    /// Whether the cluster's CRD equals ours (None: we do not ship this CRD).
+    /// Whether the cluster's object equals ours (None: we do not ship this CRD, or the guard
+    /// is not installed).
     matches_ours: Option<bool>,
 }
 
@@ -238,6 +280,7 @@ async fn status(global: &GlobalArgs, a: &StatusArgs) -> Result<()> {
                 let i = crd_info(c);
                 Row {
                     name: name.clone(),
+                    kind: CRD_KIND,
                     installed: true,
                     installed_by: Some(installed_by(c)),
                     served_versions: i.served_versions,
@@ -248,6 +291,7 @@ async fn status(global: &GlobalArgs, a: &StatusArgs) -> Result<()> {
             }
             None => Row {
                 name: name.clone(),
+                kind: CRD_KIND,
                 installed: false,
                 installed_by: None,
                 served_versions: vec![],
@@ -258,11 +302,31 @@ async fn status(global: &GlobalArgs, a: &StatusArgs) -> Result<()> {
         };
         rows.push(row);
     }
+    // The rollout guard (`install --with-guard`): optional, so "not installed" is no mismatch.
+    let mut resources = vec![RESOURCE; rows.len()];
+    for g in guard::live(&kube).await? {
+        rows.push(Row {
+            name: api::guard::NAME.into(),
+            kind: g.kind,
+            installed: g.object.is_some(),
+            installed_by: g.object.as_ref().map(|o| {
+                o["metadata"]["labels"][MANAGED_BY.0]
+                    .as_str()
+                    .unwrap_or("unknown")
+                    .to_string()
+            }),
+            served_versions: vec![],
+            storage_version: None,
+            established: g.in_force,
+            matches_ours: g.matches_ours,
+        });
+        resources.push(g.resource);
+    }
     match a.output.output {
         Some(f @ (OutputFormat::Json | OutputFormat::Yaml)) => output::print_value(&rows, f.into()),
         Some(OutputFormat::Name) => {
-            for r in rows.iter().filter(|r| r.installed) {
-                output::outln(&format!("{RESOURCE}/{}", r.name))?;
+            for (r, resource) in rows.iter().zip(resources).filter(|(r, _)| r.installed) {
+                output::outln(&format!("{resource}/{}", r.name))?;
             }
             Ok(())
         }
@@ -280,7 +344,11 @@ async fn status(global: &GlobalArgs, a: &StatusArgs) -> Result<()> {
             );
             for r in rows {
                 t.row([
-                    r.name,
+                    if r.kind == CRD_KIND {
+                        r.name
+                    } else {
+                        format!("{}/{}", r.kind.to_lowercase(), r.name)
+                    },
                     r.installed_by.unwrap_or_else(|| "<not installed>".into()),
                     if r.served_versions.is_empty() {
                         "-".into()
