@@ -90,6 +90,7 @@ where
         if dry_run == WriteMode::Local {
             return apply_locally(&current, &patch).map(Outcome::Changed);
         }
+        let json = matches!(patch, Change::Json(_));
         let result = match patch {
             Change::Merge(mut v) => {
                 if let Some(obj) = v.as_object_mut() {
@@ -97,7 +98,7 @@ where
                         .entry("metadata")
                         .or_insert_with(|| Value::Object(Default::default()));
                     if let Some(m) = meta.as_object_mut() {
-                        m.insert("resourceVersion".into(), Value::String(rv));
+                        m.insert("resourceVersion".into(), Value::String(rv.clone()));
                     }
                 }
                 api.patch(target.name, &pp, &Patch::Merge(v)).await
@@ -106,7 +107,7 @@ where
                 let mut ops = ops.as_array().cloned().unwrap_or_default();
                 ops.insert(
                     0,
-                    serde_json::json!({"op": "test", "path": "/metadata/resourceVersion", "value": rv}),
+                    serde_json::json!({"op": "test", "path": "/metadata/resourceVersion", "value": rv.clone()}),
                 );
                 let patch: json_patch::Patch = serde_json::from_value(Value::Array(ops))
                     .map_err(|e| Error::other(format!("internal: bad JSON patch: {e}")))?;
@@ -124,6 +125,24 @@ where
                     target.resource,
                     target.name
                 );
+                continue;
+            }
+            // A failed `test` of the resourceVersion reads, on recent API servers, as a bare
+            // 422: when the object has moved on since it was read, that was the conflict.
+            Err(kube::Error::Api(s)) if s.code == 422 && json => {
+                let fresh = api
+                    .get(target.name)
+                    .await
+                    .map_err(|e| from_kube(e, server, Some(target)))?;
+                if fresh.resource_version().unwrap_or_default() == rv {
+                    return Err(from_kube(kube::Error::Api(s), server, Some(target)));
+                }
+                tracing::debug!(
+                    "stale JSON patch on {} {}: re-reading",
+                    target.resource,
+                    target.name
+                );
+                known = Some(fresh);
                 continue;
             }
             Err(e) => return Err(from_kube(e, server, Some(target))),

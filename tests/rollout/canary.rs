@@ -23,7 +23,6 @@ async fn seed_002_canary_with_nginx_then_approve() {
             "trafficRoutings": [{"service": "echoserver", "ingress": {"name": "echoserver"}}]}),
     )
     .await;
-    rollout_until(&ns, "rollouts-demo", "Healthy", |s| s["phase"] == "Healthy").await;
     support::wait_for(
         &ns.api::<Deployment>(),
         "echoserver",

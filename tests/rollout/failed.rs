@@ -16,7 +16,6 @@ async fn failed_release(ns: &TestNs) -> Vec<String> {
             "trafficRoutings": [{"service": "echo", "ingress": {"name": "echo"}, "gracePeriodSeconds": 0}]}),
     )
     .await;
-    rollout_until(ns, "ro", "Healthy", |s| s["phase"] == "Healthy").await;
     let d = support::wait_for(
         &ns.api::<Deployment>(),
         "echo",

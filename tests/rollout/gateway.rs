@@ -53,7 +53,14 @@ async fn http_route_follows_header_match_then_weights() {
             "trafficRoutings": [{"service": "web", "gateway": {"httpRouteName": "web"}, "gracePeriodSeconds": 0}]}),
     )
     .await;
-    rollout_until(&ns, "ro", "Healthy", |s| s["phase"] == "Healthy").await;
+    support::wait_for(
+        &ns.api::<Deployment>(),
+        "web",
+        T,
+        "4 available",
+        |d: &Deployment| d.status.as_ref().and_then(|s| s.available_replicas) == Some(4),
+    )
+    .await;
 
     kruise_ok(
         &ns,
@@ -66,9 +73,10 @@ async fn http_route_follows_header_match_then_weights() {
     );
     let rs = rules(&ns).await;
     assert_eq!(rs.len(), 2, "the stable rule and a canary rule: {rs:#?}");
+    // The API server defaults a backend's weight to 1.
     assert_eq!(
         refs(&rs[0]),
-        vec![("web".to_string(), None)],
+        vec![("web".to_string(), Some(1))],
         "the stable rule untouched"
     );
     assert_eq!(

@@ -40,7 +40,14 @@ async fn timed_pauses_advance_and_survive_kill_9() {
             {"replicas": "100%"}]}),
     )
     .await;
-    rollout_until(&ns, "ro", "Healthy", |s| s["phase"] == "Healthy").await;
+    support::wait_for(
+        &ns.api::<Deployment>(),
+        "web",
+        T,
+        "5 available",
+        |d: &Deployment| d.status.as_ref().and_then(|s| s.available_replicas) == Some(5),
+    )
+    .await;
     let mut first = spawn(
         &ns,
         &[

@@ -216,8 +216,12 @@ async fn run_embedded(kube: &Kube, name: &str, timeout: Duration, after: After) 
                 s.moved = Instant::now();
             }
             let _ = s.ui.show(&v);
-            s.rollout = Some(ro);
-            let rests = after.moved(&v) && v.state.rests();
+            s.rollout = Some(ro.clone());
+            // The workload marked for a release the controller has yet to take up is not
+            // at rest, whatever the Rollout's status still says.
+            let rests = after.moved(&v)
+                && v.state.rests()
+                && crate::controller::rollout::reconciler::rests(stores, &ro);
             s.last = Some(v);
             rests && workload_goal.as_ref().is_none_or(|(g, k)| g(stores, k))
         })

@@ -79,7 +79,9 @@ pub async fn for_change<K: Resource>(
                 .iter()
                 .filter(|rs| rs.spec.as_ref().and_then(|s| s.replicas).unwrap_or(0) > 0)
                 .count();
-            if !routings(&r).is_empty() && active > 1 {
+            // The webhook holds nothing without an active ReplicaSet (a new Deployment rolls
+            // out as usual), and with traffic routing nothing mid-rollout (more than one).
+            if active == 0 || (!routings(&r).is_empty() && active > 1) {
                 return Ok(None);
             }
             let refs: Vec<&ReplicaSet> = rss.iter().collect();

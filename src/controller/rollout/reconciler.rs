@@ -312,8 +312,21 @@ impl RolloutReconciler {
                 cx.recorder.normal(&reference, e.reason, e.message.clone());
             }
         }
+        let mut r = r.clone();
         for w in &p.writes {
-            match apply(cx, key, r, kind, br.as_deref(), net.route.as_ref(), w).await {
+            if let Write::PatchRollout(patch) = w {
+                // Our own metadata write moves the resourceVersion the status is written with.
+                match patch_rollout(cx, key, patch).await {
+                    Ok(rv) => r.metadata.resource_version = Some(rv),
+                    Err(e) => {
+                        out.report.errors.push(e);
+                        out.retry = true;
+                        return out;
+                    }
+                }
+                continue;
+            }
+            match apply(cx, key, &r, kind, br.as_deref(), net.route.as_ref(), w).await {
                 Ok(e) => out.expect.extend(e),
                 Err(e) => {
                     out.report.errors.push(e);
@@ -414,6 +427,22 @@ fn progress(r: &Rollout) -> Progress {
     }
 }
 
+async fn patch_rollout(
+    cx: &Context,
+    key: &Key,
+    patch: &serde_json::Value,
+) -> Result<String, String> {
+    let api: Api<Rollout> = Api::namespaced(cx.client.clone(), &key.0);
+    api.patch(
+        &key.1,
+        &crate::controller::podsync::pp(),
+        &Patch::Merge(patch),
+    )
+    .await
+    .map(|o| o.metadata.resource_version.unwrap_or_default())
+    .map_err(|e| format!("patching rollout {}/{}: {e}", key.0, key.1))
+}
+
 async fn apply(
     cx: &Context,
     key: &Key,
@@ -425,7 +454,7 @@ async fn apply(
 ) -> Result<Option<Expect>, String> {
     let (ns, c) = (key.0.as_str(), &cx.client);
     let e = match w {
-        Write::PatchRollout(p) => io::merge::<Rollout>(c, ns, &key.1, p).await?,
+        Write::PatchRollout(_) => return Ok(None),
         Write::PatchWorkload(p) => {
             let Some(kind) = kind else { return Ok(None) };
             io::patch_workload(c, ns, kind, &r.spec.workload_ref.name, p).await?
