@@ -41,8 +41,8 @@ fn release(bin: &Path, state: &State) -> Result<()> {
     let tag = pki::random_hex(4)?;
     let ns = format!("bench-ro-{tag}");
     let user = format!("bench-ro-{tag}");
-    cluster::kubectl(&state, &["create", "namespace", &ns])?;
-    cluster::kubectl_stdin(&state, &["apply", "-n", &ns, "-f", "-"], &manifests())?;
+    cluster::kubectl(state, &["create", "namespace", &ns])?;
+    cluster::kubectl_stdin(state, &["apply", "-n", &ns, "-f", "-"], &manifests())?;
     // The Rollout becomes Healthy (as another user: only the release is counted).
     let ok = Command::new(&bin)
         .args([
@@ -60,7 +60,7 @@ fn release(bin: &Path, state: &State) -> Result<()> {
         return Err(fail("the Rollout did not become Healthy"));
     }
     wait(
-        &state,
+        state,
         &ns,
         "deployment/web",
         "{.status.availableReplicas}",
@@ -74,7 +74,7 @@ fn release(bin: &Path, state: &State) -> Result<()> {
         "", "wall", "requests", "per pod", "peak RSS", "events"
     );
     let as_user = ["--as", user.as_str(), "--as-group", "system:masters"];
-    let before = requests_as(&state, &user)?.len();
+    let before = requests_as(state, &user)?.len();
     let (w1, rss1, code) = measure(
         Command::new(&bin)
             .args(["-n", &ns, "set", "image", "deployment/web", "main=app:2"])
@@ -86,23 +86,15 @@ fn release(bin: &Path, state: &State) -> Result<()> {
         return Err(fail(format!("set image exited {code}")));
     }
     check(
-        &state,
+        state,
         &ns,
         "{.status.currentStepIndex}/{.status.currentStepState}",
         "1/StepPaused",
     )?;
     std::thread::sleep(Duration::from_secs(1));
-    report(
-        &state,
-        &user,
-        before,
-        "set image → step 1 paused",
-        10,
-        w1,
-        0,
-    )?;
+    report(state, &user, before, "set image → step 1 paused", 10, w1, 0)?;
     println!("    peak RSS {:.1} MB", rss1 as f64 / 1024.0);
-    let mid = requests_as(&state, &user)?.len();
+    let mid = requests_as(state, &user)?.len();
     let (w2, rss2, code) = measure(
         Command::new(&bin)
             .args(["-n", &ns, "rollout", "approve", "rollout/web"])
@@ -113,12 +105,12 @@ fn release(bin: &Path, state: &State) -> Result<()> {
     if code != 0 {
         return Err(fail(format!("rollout approve exited {code}")));
     }
-    check(&state, &ns, "{.status.phase}", "Healthy")?;
+    check(state, &ns, "{.status.phase}", "Healthy")?;
     std::thread::sleep(Duration::from_secs(1));
-    report(&state, &user, mid, "approve → Healthy", 10, w2, 0)?;
+    report(state, &user, mid, "approve → Healthy", 10, w2, 0)?;
     println!("    peak RSS {:.1} MB", rss2 as f64 / 1024.0);
     report(
-        &state,
+        state,
         &user,
         before,
         "whole release (no manual wait)",
@@ -131,7 +123,7 @@ fn release(bin: &Path, state: &State) -> Result<()> {
         w1.as_secs_f64(),
         (w1 + w2).as_secs_f64()
     );
-    let _ = cluster::kubectl(&state, &["delete", "namespace", &ns, "--wait=false"]);
+    let _ = cluster::kubectl(state, &["delete", "namespace", &ns, "--wait=false"]);
     Ok(())
 }
 

@@ -573,7 +573,7 @@ fn finalize(br: &BatchRelease, t: &Target, p: &mut Plan) -> bool {
                 .as_ref()
                 .and_then(|d| d.spec.as_ref()?.paused)
                 .unwrap_or(false);
-            if t.controlled || paused != !finished {
+            if t.controlled || paused == finished {
                 p.writes.push(Write::PatchWorkload(json!({
                     "metadata": {"annotations": {keys::CONTROL_INFO: null}},
                     "spec": {"paused": !finished},

@@ -122,8 +122,10 @@ mod tests {
 
     #[test]
     fn template_hash_ignores_pod_template_hash() {
-        let mut t = PodTemplateSpec::default();
-        t.metadata = Some(Default::default());
+        let mut t = PodTemplateSpec {
+            metadata: Some(Default::default()),
+            ..Default::default()
+        };
         let plain = template_hash(&t);
         t.metadata.as_mut().unwrap().labels =
             Some([(keys::POD_TEMPLATE_HASH.to_string(), "abc".to_string())].into());

@@ -97,10 +97,8 @@ pub fn run(cx: &mut Cx, f: &Facts) {
             cx.plan.recheck(RECHECK);
         }
         STEP_METRICS_ANALYSIS => set_state(cx, STEP_PAUSED, false),
-        STEP_PAUSED => {
-            if paused_done(cx, &step, i, n) {
-                set_state(cx, STEP_READY, true);
-            }
+        STEP_PAUSED if paused_done(cx, &step, i, n) => {
+            set_state(cx, STEP_READY, true);
         }
         STEP_READY => {
             let now = cx.now();

@@ -129,11 +129,12 @@ pub fn calculate(cx: &mut Cx, hash: &str) -> bool {
     }
     let st = &mut cx.plan.status;
     let cr = canary_revision(st);
-    if !cr.is_empty() && cr == f.canary_revision {
-        if let Some(c) = sub(st) {
-            c.observed_rollout_id = Some(rollout_id(&f));
-            c.observed_workload_generation = Some(f.generation);
-        }
+    if !cr.is_empty()
+        && cr == f.canary_revision
+        && let Some(c) = sub(st)
+    {
+        c.observed_rollout_id = Some(rollout_id(&f));
+        c.observed_workload_generation = Some(f.generation);
     }
     match st.phase.clone().unwrap_or_default().as_str() {
         INITIAL => {
@@ -231,10 +232,8 @@ pub fn progressing(cx: &mut Cx) {
                 cx.plan.recheck(RECHECK);
             }
         }
-        "Paused" => {
-            if cx.r().spec.strategy.paused != Some(true) {
-                conditions::progressing(&mut cx.plan.status, true, "InRolling", "", &now);
-            }
+        "Paused" if cx.r().spec.strategy.paused != Some(true) => {
+            conditions::progressing(&mut cx.plan.status, true, "InRolling", "", &now);
         }
         "Cancelling" => {
             if canary::finalising(cx, canary::Reason::Rollback) {
