@@ -112,17 +112,8 @@ async fn approve(global: &GlobalArgs, a: &MutateArgs) -> Result<()> {
         let cx = &cx;
         async move {
             let written = rollout_cr::approve::approve(cx, &name).await?;
-            let rv = match &written {
-                workload::Written::Changed { object, .. } => object["metadata"]["resourceVersion"]
-                    .as_str()
-                    .map(str::to_string),
-                _ => None,
-            };
+            let after = rollout_cr::after_write(&written);
             if rollout_cr::print_written(cx, &name, written)? {
-                let after = rollout_cr::After {
-                    moved_from: rv,
-                    cancel_expected: false,
-                };
                 return rollout_cr::drive(cx.kube, &name, Drive::from(&a.drive), after).await;
             }
             Ok(())
@@ -196,19 +187,8 @@ async fn undo(global: &GlobalArgs, a: &UndoArgs) -> Result<()> {
                 let d = Drive::from(&a.drive);
                 if a.fast {
                     let written = rollout_cr::approve::fast_undo(cx, &name).await?;
-                    let rv = match &written {
-                        workload::Written::Changed { object, .. } => {
-                            object["metadata"]["resourceVersion"]
-                                .as_str()
-                                .map(str::to_string)
-                        }
-                        _ => None,
-                    };
+                    let after = rollout_cr::after_write(&written);
                     if rollout_cr::print_written(cx, &name, written)? {
-                        let after = rollout_cr::After {
-                            moved_from: rv,
-                            cancel_expected: false,
-                        };
                         return rollout_cr::drive(cx.kube, &name, d, after).await;
                     }
                     return Ok(());

@@ -16,7 +16,7 @@ use super::{get, prefix, workload_of, workload_replicas};
 use crate::api::Rollout;
 use crate::client::Kube;
 use crate::client::detect;
-use crate::cmd::drive::{Drive, Outcome, humanize, notice_line, stop_signal, with_timeout};
+use crate::cmd::drive::{Drive, Outcome, humanize, notice_line, stop_signal};
 use crate::cmd::workload::{self, Driver};
 use crate::controller::lease;
 use crate::controller::runtime::{
@@ -130,6 +130,7 @@ struct Seen {
     stuck: Option<Stuck>,
     signal: Option<u8>,
     stalled: bool,
+    timed_out: bool,
 }
 
 /// Shared between the goal (which sees the stores) and the loop around the run.
@@ -258,12 +259,21 @@ async fn run_embedded(kube: &Kube, name: &str, timeout: Duration, after: After) 
             }
         }
     };
+    // The timeout stops the run like a signal does: the pass in flight finishes and the Leases
+    // are released (dropping the run would leave them held for their duration).
+    let deadline = async {
+        if timeout.is_zero() {
+            std::future::pending::<()>().await;
+        }
+        tokio::time::sleep(timeout).await;
+    };
     let stop = async {
         tokio::select! {
             s = stop_signal() => lock(&seen).signal = Some(s),
             _ = halt.notified() => {}
             _ = stall => {}
             _ = pods => {}
+            _ = deadline => lock(&seen).timed_out = true,
         }
     };
     let on_report = |r: &Report| {
@@ -298,7 +308,7 @@ async fn run_embedded(kube: &Kube, name: &str, timeout: Duration, after: After) 
         on_report,
         on_notice,
     );
-    let result = with_timeout(run, timeout, &what).await;
+    let result = run.await;
     let seen = std::mem::take(&mut *lock(&seen));
     let last_line = lock(&shared)
         .last
@@ -307,10 +317,14 @@ async fn run_embedded(kube: &Kube, name: &str, timeout: Duration, after: After) 
         .unwrap_or_default();
     if let Err(e) = result {
         lock(&shared).ui.clear();
-        return Err(match e {
-            Error::Timeout(m) => Error::Timeout(format!("{m}; last: {last_line}")),
-            e => e,
-        });
+        return Err(e);
+    }
+    if seen.timed_out {
+        lock(&shared).ui.clear();
+        return Err(Error::Timeout(format!(
+            "timed out after {} waiting for {what} to rest; last: {last_line}; continue with `kubectl kruise controller run -n {ns}`",
+            humanize(timeout)
+        )));
     }
     let unfinished =
         seen.signal.is_some() || seen.stuck.is_some() || seen.failure.is_some() || seen.stalled;

@@ -61,24 +61,10 @@ pub async fn names(kube: &Kube, labels: &str) -> Result<Vec<String>> {
     workload::list_names::<Rollout>(kube, labels).await
 }
 
-/// The kind this tool knows for a `workloadRef`, read at the storage version this tool uses.
-pub fn workload_kind(api_version: &str, kind: &str) -> Option<Kind> {
-    let group = api_version.split_once('/').map(|(g, _)| g).unwrap_or("");
-    [
-        kinds::DEPLOYMENT,
-        kinds::STATEFULSET,
-        kinds::CLONESET,
-        kinds::ADVANCED_STATEFULSET,
-        kinds::ADVANCED_DAEMONSET,
-    ]
-    .into_iter()
-    .find(|k| k.group == group && k.kind == kind)
-}
-
 /// The workload a Rollout releases, as a kind this tool's commands take.
 pub fn workload_of(ro: &Rollout) -> Result<(Kind, String)> {
     let r = &ro.spec.workload_ref;
-    let kind = workload_kind(&r.api_version, &r.kind).ok_or_else(|| {
+    let kind = workload::by_reference(&r.api_version, &r.kind).ok_or_else(|| {
         Error::other(format!(
             "rollout \"{}\" releases {} {:?} ({}), which the rollout commands do not take; use kubectl on it",
             ro.name_any(),
@@ -103,12 +89,12 @@ pub async fn workload_replicas(kube: &Kube, ro: &Rollout) -> Option<i32> {
     let api: Api<DynamicObject> =
         Api::namespaced_with(kube.client.clone(), &kube.namespace, &kind.api_resource());
     let o = api.get(&name).await.ok()?;
-    let v = if kind.kind == "DaemonSet" {
-        o.data["status"]["desiredNumberScheduled"].as_i64()
-    } else {
-        Some(o.data["spec"]["replicas"].as_i64().unwrap_or(1))
-    };
-    v.and_then(|v| i32::try_from(v).ok())
+    // A DaemonSet has no replicas: the pods it wants.
+    let v = o.data["spec"]["replicas"]
+        .as_i64()
+        .or(o.data["status"]["desiredNumberScheduled"].as_i64())
+        .unwrap_or(1);
+    i32::try_from(v).ok()
 }
 
 /// `rollout pause` / `resume` of a Rollout: `spec.strategy.paused` (a merge patch guarded by
@@ -198,28 +184,32 @@ pub fn print_written(cx: &Cx<'_>, name: &str, written: Written) -> Result<bool> 
     }
 }
 
+/// What a drive after a write to the Rollout itself waits for: a controller's next write (the
+/// resourceVersion moved on from the one written), unless the Rollout is paused, where no
+/// controller writes and it rests as it is.
+pub fn after_write(written: &Written) -> After {
+    let moved_from = match written {
+        Written::Changed { object, .. } if object["spec"]["strategy"]["paused"] != true => {
+            object["metadata"]["resourceVersion"]
+                .as_str()
+                .map(str::to_string)
+        }
+        _ => None,
+    };
+    After {
+        moved_from,
+        cancel_expected: false,
+    }
+}
+
 /// Pause or resume a Rollout, then (resume) drive it.
 pub async fn change(cx: &Cx<'_>, name: &str, verb: Verb, d: Option<Drive>) -> Result<()> {
     let written = pause_or_resume(cx, name, verb).await?;
-    let rv = match &written {
-        Written::Changed { object, .. } => object["metadata"]["resourceVersion"]
-            .as_str()
-            .map(str::to_string),
-        _ => None,
-    };
+    let after = after_write(&written);
     if print_written(cx, name, written)?
         && let Some(d) = d
     {
-        return drive(
-            cx.kube,
-            name,
-            d,
-            After {
-                moved_from: rv,
-                cancel_expected: false,
-            },
-        )
-        .await;
+        return drive(cx.kube, name, d, after).await;
     }
     Ok(())
 }
@@ -272,28 +262,19 @@ mod tests {
     use super::*;
 
     #[test]
-    fn workload_refs_map_to_kinds() {
+    fn a_paused_rollout_is_not_waited_for_to_move() {
+        let w = |paused: bool| Written::Changed {
+            object: json!({"metadata": {"resourceVersion": "9"},
+                           "spec": {"strategy": {"paused": paused}}}),
+            done: "approved".into(),
+            notes: vec![],
+            drives: true,
+        };
+        assert_eq!(after_write(&w(false)).moved_from.as_deref(), Some("9"));
+        assert_eq!(after_write(&w(true)).moved_from, None);
         assert_eq!(
-            workload_kind("apps/v1", "Deployment"),
-            Some(kinds::DEPLOYMENT)
+            after_write(&Written::Skipped(String::new())).moved_from,
+            None
         );
-        assert_eq!(
-            workload_kind("apps.kruise.io/v1alpha1", "CloneSet"),
-            Some(kinds::CLONESET)
-        );
-        assert_eq!(
-            workload_kind("apps.kruise.io/v1alpha1", "StatefulSet"),
-            Some(kinds::ADVANCED_STATEFULSET)
-        );
-        assert_eq!(
-            workload_kind("apps.kruise.io/v1beta1", "DaemonSet"),
-            Some(kinds::ADVANCED_DAEMONSET)
-        );
-        assert_eq!(
-            workload_kind("apps/v1", "StatefulSet"),
-            Some(kinds::STATEFULSET)
-        );
-        assert_eq!(workload_kind("apps/v1", "ReplicaSet"), None);
-        assert_eq!(workload_kind("", ""), None);
     }
 }

@@ -7,22 +7,16 @@ use std::time::Duration;
 
 use futures::StreamExt;
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
-use k8s_openapi::api::apps::v1::Deployment;
-use k8s_openapi::api::core::v1::Pod;
 use k8s_openapi::jiff::Timestamp;
-use kube::ResourceExt;
-use kube::api::{Api, ListParams};
 
 use super::view::{self, State, View};
 use super::{After, api, get, workload_of, workload_replicas};
 use crate::api::Rollout;
 use crate::client::Kube;
-use crate::client::kinds;
 use crate::cmd::drive::{Outcome, with_timeout};
 use crate::cmd::workload;
-use crate::controller::pod;
 use crate::controller::runtime::Stuck;
-use crate::error::{Error, Result, from_kube};
+use crate::error::{Error, Result};
 use crate::output;
 
 /// How often a watch looks for a pod of the new revision that cannot start.
@@ -231,10 +225,8 @@ pub fn stuck_error(name: &str, ns: &str, p: &Stuck) -> Error {
     ))
 }
 
-/// A pod of the release's new revision that cannot start, during a release: for a Deployment,
-/// a pod its selector lists whose `pod-template-hash` is not the stable one (the canary
-/// Deployment's pods share the selector); for the Kruise workloads, their own check (pods of
-/// the update revision). One LIST of pods (and a GET of a Deployment).
+/// A pod of the release's new revision that cannot start, during a release (the workload
+/// layer knows where a kind's new pods are).
 pub async fn stuck(kube: &Kube, ro: &Rollout) -> Result<Option<Stuck>> {
     let phase = ro.status.as_ref().and_then(|s| s.phase.as_deref());
     if phase != Some("Progressing") {
@@ -243,48 +235,12 @@ pub async fn stuck(kube: &Kube, ro: &Rollout) -> Result<Option<Stuck>> {
     let Ok((kind, wname)) = workload_of(ro) else {
         return Ok(None);
     };
-    if kind != kinds::DEPLOYMENT {
-        return workload::of(kind).stuck(kube, &wname).await;
-    }
     let stable = view::sub(ro)
         .and_then(|s| s.common.stable_revision.clone())
         .unwrap_or_default();
-    if stable.is_empty() {
-        return Ok(None);
-    }
-    let d: Api<Deployment> = Api::namespaced(kube.client.clone(), &kube.namespace);
-    let Some(d) = d
-        .get_opt(&wname)
+    workload::of(kind)
+        .release_stuck(kube, &wname, &stable)
         .await
-        .map_err(|e| from_kube(e, &kube.server, None))?
-    else {
-        return Ok(None);
-    };
-    let Some(sel) = d
-        .spec
-        .as_ref()
-        .and_then(|s| crate::controller::selector::render(&s.selector).ok())
-    else {
-        return Ok(None);
-    };
-    let pods: Api<Pod> = Api::namespaced(kube.client.clone(), &kube.namespace);
-    let list = pods
-        .list(&ListParams::default().labels(&sel))
-        .await
-        .map_err(|e| from_kube(e, &kube.server, None))?;
-    Ok(list
-        .items
-        .iter()
-        .filter(|p| pod::is_active(p))
-        .filter(|p| pod::label(p, "pod-template-hash").is_some_and(|h| h != stable))
-        .find_map(|p| {
-            pod::stuck(p).map(|(container, reason, message)| Stuck {
-                pod: p.name_any(),
-                container,
-                reason,
-                message,
-            })
-        }))
 }
 
 /// `rollout status rollout/NAME`: the line; with `-w` (the default) watch until it is rolled

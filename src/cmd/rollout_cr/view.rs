@@ -369,7 +369,8 @@ pub fn judge(ro: &Rollout, workload_replicas: Option<i32>, now: Timestamp) -> Vi
             step::UPGRADE => "updating pods",
             step::TRAFFIC_ROUTING => "routing traffic",
             step::METRICS_ANALYSIS => "analysing",
-            step::PAUSED => "moving on",
+            // The last step at 100 % needs no approval.
+            step::PAUSED => "completing",
             step::READY => "approved, moving on",
             step::COMPLETED => "completing",
             _ => "",

@@ -188,6 +188,18 @@ pub trait Workload: Sync {
     /// A pod of the new revision that cannot start, if any (read when someone else drives:
     /// a watched change ends with exit 4 on it, as a driven one does).
     fn stuck<'a>(&'a self, kube: &'a Kube, name: &'a str) -> BoxFuture<'a, Result<Option<Stuck>>>;
+    /// The same during a Kruise Rollout release whose stable revision is `stable` (its
+    /// `stableRevision`): the kind's own check, unless its new pods are not its own (a
+    /// Deployment's canary pods belong to the canary Deployment).
+    fn release_stuck<'a>(
+        &'a self,
+        kube: &'a Kube,
+        name: &'a str,
+        stable: &'a str,
+    ) -> BoxFuture<'a, Result<Option<Stuck>>> {
+        let _ = stable;
+        self.stuck(kube, name)
+    }
     /// Who carries its changes out in this namespace.
     fn driver<'a>(&'a self, kube: &'a Kube) -> BoxFuture<'a, Driver>;
     /// The embedded controller that can drive it, if any.
@@ -293,10 +305,53 @@ pub fn supporting(verb: Verb) -> Vec<Kind> {
         .collect()
 }
 
+/// The kind a reference names (a Kruise Rollout's `workloadRef`: `apiVersion` and `kind`),
+/// read at the version this tool uses.
+pub fn by_reference(api_version: &str, kind: &str) -> Option<Kind> {
+    let group = api_version.split_once('/').map(|(g, _)| g).unwrap_or("");
+    all()
+        .into_iter()
+        .map(|w| w.kind())
+        .find(|k| k.group == group && k.kind == kind)
+}
+
 /// The workload for `kind` (checked before: `supporting`).
 pub fn of(kind: Kind) -> &'static dyn Workload {
     all()
         .into_iter()
         .find(|w| w.kind() == kind)
         .expect("kinds are checked against `supporting` before any request")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::client::kinds;
+
+    #[test]
+    fn references_name_kinds_at_any_version() {
+        for (api_version, kind, want) in [
+            ("apps/v1", "Deployment", Some(kinds::DEPLOYMENT)),
+            ("apps/v1", "StatefulSet", Some(kinds::STATEFULSET)),
+            ("apps.kruise.io/v1alpha1", "CloneSet", Some(kinds::CLONESET)),
+            (
+                "apps.kruise.io/v1alpha1",
+                "StatefulSet",
+                Some(kinds::ADVANCED_STATEFULSET),
+            ),
+            (
+                "apps.kruise.io/v1beta1",
+                "DaemonSet",
+                Some(kinds::ADVANCED_DAEMONSET),
+            ),
+            ("apps/v1", "ReplicaSet", None),
+            ("", "", None),
+        ] {
+            assert_eq!(
+                by_reference(api_version, kind),
+                want,
+                "{api_version} {kind}"
+            );
+        }
+    }
 }

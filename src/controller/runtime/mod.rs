@@ -196,7 +196,7 @@ pub struct Options {
     /// Only this object (a command driving its own object): its kind's watch is by name.
     pub only: Option<Key>,
     /// With `only`: objects of other reconcilers (by reconciler name) the driven object needs
-    /// moved too (a release moves its workload through that one's reconciler); each watch is by name.
+    /// moved too (a release plan drives its workload's reconciler); each such watch is by name.
     pub also: Vec<(&'static str, Key)>,
     pub identity: String,
     /// Stop when this holds for `only` (or, without `only`, for every object in scope).

@@ -190,6 +190,18 @@ impl Workload for DeploymentWorkload {
         async { Ok(None) }.boxed()
     }
 
+    /// During a Kruise Rollout canary the new pods belong to the canary Deployment, which
+    /// shares this one's selector: a pod it lists whose `pod-template-hash` is not the stable
+    /// one.
+    fn release_stuck<'a>(
+        &'a self,
+        kube: &'a Kube,
+        name: &'a str,
+        stable: &'a str,
+    ) -> BoxFuture<'a, Result<Option<Stuck>>> {
+        release_stuck(kube, name, stable).boxed()
+    }
+
     fn driver<'a>(&'a self, _kube: &'a Kube) -> BoxFuture<'a, Driver> {
         async { Driver::Builtin("kube-controller-manager".into()) }.boxed()
     }
@@ -443,4 +455,47 @@ async fn scale(cx: &Cx<'_>, name: &str, replicas: i32, delete_pods: &[String]) -
         notes,
         drives: true,
     })
+}
+
+/// A pod the Deployment's selector lists, not at the stable `pod-template-hash`, that cannot
+/// start (one GET, one LIST).
+async fn release_stuck(kube: &Kube, name: &str, stable: &str) -> Result<Option<Stuck>> {
+    if stable.is_empty() {
+        return Ok(None);
+    }
+    let Some(d) = api(kube)
+        .get_opt(name)
+        .await
+        .map_err(|e| from_kube(e, &kube.server, Some(&target(kube, name))))?
+    else {
+        return Ok(None);
+    };
+    let Some(sel) = d
+        .spec
+        .as_ref()
+        .and_then(|s| crate::controller::selector::render(&s.selector).ok())
+    else {
+        return Ok(None);
+    };
+    let pod_api: Api<k8s_openapi::api::core::v1::Pod> =
+        Api::namespaced(kube.client.clone(), &kube.namespace);
+    let list = pod_api
+        .list(&ListParams::default().labels(&sel))
+        .await
+        .map_err(|e| from_kube(e, &kube.server, None))?;
+    Ok(list
+        .items
+        .iter()
+        .filter(|p| crate::controller::pod::is_active(p))
+        .filter(|p| {
+            crate::controller::pod::label(p, "pod-template-hash").is_some_and(|h| h != stable)
+        })
+        .find_map(|p| {
+            crate::controller::pod::stuck(p).map(|(container, reason, message)| Stuck {
+                pod: p.name_any(),
+                container,
+                reason,
+                message,
+            })
+        }))
 }
