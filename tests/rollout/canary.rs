@@ -178,34 +178,72 @@ async fn change_behind_the_rollouts_back_is_held() {
             "steps": [{"replicas": 1, "pause": {}}, {"replicas": "100%"}]}),
     )
     .await;
-    support::wait_for(&ns.api::<Deployment>(), "web", T, "3 available", |d: &Deployment| {
-        d.status.as_ref().and_then(|s| s.available_replicas) == Some(3)
-    })
+    support::wait_for(
+        &ns.api::<Deployment>(),
+        "web",
+        T,
+        "3 available",
+        |d: &Deployment| d.status.as_ref().and_then(|s| s.available_replicas) == Some(3),
+    )
     .await;
     let mut ctl = std::process::Command::new(env!("CARGO_BIN_EXE_kubectl-kruise"))
-        .args(["-n", ns.name.as_str(), "controller", "run", "--controllers", "rollout,batchrelease"])
+        .args([
+            "-n",
+            ns.name.as_str(),
+            "controller",
+            "run",
+            "--controllers",
+            "rollout,batchrelease",
+        ])
         .env("KUBECONFIG", support::kubeconfig_path())
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .spawn()
         .expect("controller run");
     rollout_until(&ns, "ro", "Healthy", |s| s["phase"] == "Healthy").await;
-    let o = support::kubectl(&["-n", &ns.name, "set", "image", "deployment/web", "echoserver=cilium/echoserver:1.10.3"]);
+    let o = support::kubectl(&[
+        "-n",
+        &ns.name,
+        "set",
+        "image",
+        "deployment/web",
+        "echoserver=cilium/echoserver:1.10.3",
+    ]);
     assert!(o.status.success(), "{}", support::stderr(&o));
-    let d = support::wait_for(&ns.api::<Deployment>(), "web", T, "held", |d: &Deployment| {
-        d.spec.as_ref().and_then(|s| s.paused) == Some(true)
-            && d.metadata.annotations.as_ref().is_some_and(|a| a.contains_key("rollouts.kruise.io/in-progressing"))
+    let d = support::wait_for(
+        &ns.api::<Deployment>(),
+        "web",
+        T,
+        "held",
+        |d: &Deployment| {
+            d.spec.as_ref().and_then(|s| s.paused) == Some(true)
+                && d.metadata
+                    .annotations
+                    .as_ref()
+                    .is_some_and(|a| a.contains_key("rollouts.kruise.io/in-progressing"))
+        },
+    )
+    .await;
+    assert!(
+        d.metadata
+            .labels
+            .unwrap()
+            .contains_key("rollouts.kruise.io/stable-revision")
+    );
+    rollout_until(&ns, "ro", "step 1 paused", |s| {
+        state(s) == (1, "StepPaused".into())
     })
     .await;
-    assert!(d.metadata.labels.unwrap().contains_key("rollouts.kruise.io/stable-revision"));
-    rollout_until(&ns, "ro", "step 1 paused", |s| state(s) == (1, "StepPaused".into())).await;
     let events = ns
         .api::<k8s_openapi::api::core::v1::Event>()
         .list(&ListParams::default())
         .await
         .unwrap();
     assert!(
-        events.items.iter().any(|e| e.reason.as_deref() == Some("Gated") && e.type_.as_deref() == Some("Warning")),
+        events
+            .items
+            .iter()
+            .any(|e| e.reason.as_deref() == Some("Gated") && e.type_.as_deref() == Some("Warning")),
         "a Warning Event says the workload was held"
     );
     let _ = ctl.kill();
