@@ -10,6 +10,8 @@ mod canary;
 mod conditions;
 mod net;
 mod progress;
+#[cfg(test)]
+mod tests;
 
 use std::collections::BTreeMap;
 use std::time::Duration;
