@@ -120,7 +120,9 @@ pub fn calculate(cx: &mut Cx, hash: &str) -> bool {
                 ..Default::default()
             };
         }
-        return false;
+        // Upstream hands this status back and `Reconcile` still dispatches on the phase: a
+        // Disabling Rollout whose workload is gone finalises all the same.
+        return true;
     };
     if !f.consistent {
         cx.plan.status = r.status.clone().unwrap_or_default();

@@ -1583,6 +1583,29 @@ fn disabling_finalises_immediately_then_disabled() {
     );
 }
 
+/// Upstream `calculateRolloutStatus` returns the status for a missing workload of a disabled
+/// Rollout and `Reconcile` still dispatches on the phase: a Disabling Rollout finalises (its
+/// BatchRelease goes) and ends Disabled.
+#[test]
+fn disabling_finalises_when_the_workload_is_gone() {
+    let r = in_rolling(plain(), 2, STEP_PAUSED);
+    let mut w = World::new(r.clone());
+    w.r.spec.disabled = true;
+    w.br = Some(ready_br(&r, 2));
+    w.step();
+    assert_eq!(
+        w.r.status.as_ref().unwrap().phase.as_deref(),
+        Some(DISABLING)
+    );
+    w.f = None;
+    finalise(&mut w, 10);
+    assert!(w.br.is_none(), "the BatchRelease is released");
+    assert_eq!(
+        w.r.status.as_ref().unwrap().phase.as_deref(),
+        Some(DISABLED)
+    );
+}
+
 #[test]
 fn deleting_finalises_then_drops_the_finalizer() {
     let r = in_rolling(routed(0), 2, STEP_PAUSED);
