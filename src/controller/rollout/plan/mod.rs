@@ -241,13 +241,16 @@ pub fn plan(s: &Snapshot) -> Plan {
             "metadata": {"annotations": {super::keys::HASH: want}}
         })));
     }
-    if progress::calculate(&mut cx, &want) {
-        match cx.plan.status.phase.as_deref() {
-            Some(PHASE_PROGRESSING) => progress::progressing(&mut cx),
-            Some(PHASE_TERMINATING) => progress::terminating(&mut cx),
-            Some(DISABLING) => progress::disabling(&mut cx),
-            _ => {}
-        }
+    if !progress::calculate(&mut cx, &want) {
+        // Upstream retries before building a status: nothing of it is written, not even
+        // observedGeneration.
+        return cx.plan;
+    }
+    match cx.plan.status.phase.as_deref() {
+        Some(PHASE_PROGRESSING) => progress::progressing(&mut cx),
+        Some(PHASE_TERMINATING) => progress::terminating(&mut cx),
+        Some(DISABLING) => progress::disabling(&mut cx),
+        _ => {}
     }
     cx.plan.status.observed_generation = s.rollout.metadata.generation;
     mirror(&mut cx.plan.status);

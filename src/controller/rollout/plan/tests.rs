@@ -544,6 +544,20 @@ fn inconsistent_workload_changes_nothing_and_rechecks() {
     assert!(writes(&p).is_empty());
 }
 
+/// Upstream `Reconcile` returns on `calculateRolloutStatus`'s retry before any status is
+/// written: a Rollout whose generation moved on is not reported observed.
+#[test]
+fn inconsistent_workload_does_not_observe_a_new_generation() {
+    let mut r = in_rolling(plain(), 1, STEP_UPGRADE);
+    r.metadata.generation = Some(2);
+    let mut w = World::new(r);
+    w.f.as_mut().unwrap().consistent = false;
+    let p = w.plan();
+    assert_eq!(Some(&p.status), w.r.status.as_ref());
+    assert_eq!(p.status.observed_generation, Some(1));
+    assert_eq!(p.requeue, Some(RECHECK));
+}
+
 #[test]
 fn disabled_mid_progressing_is_disabling() {
     let mut r = in_rolling(plain(), 2, STEP_PAUSED);
