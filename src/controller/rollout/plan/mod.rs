@@ -141,6 +141,9 @@ impl Plan {
 pub(crate) struct Cx<'a> {
     pub s: &'a Snapshot<'a>,
     pub plan: Plan,
+    /// The plan hash the Rollout's annotation holds once this pass's writes land (upstream
+    /// `calculateRolloutHash` updates the annotation of the Rollout it goes on with).
+    pub hash: String,
 }
 
 impl<'a> Cx<'a> {
@@ -222,6 +225,7 @@ pub fn plan(s: &Snapshot) -> Plan {
             status: s.rollout.status.clone().unwrap_or_default(),
             ..Default::default()
         },
+        hash: String::new(),
     };
     if let Some(why) = super::validate::refusal(s.rollout, s.kind) {
         cx.plan.refused = Some(why.clone());
@@ -230,6 +234,7 @@ pub fn plan(s: &Snapshot) -> Plan {
         return cx.plan;
     }
     let want = hash::rollout_hash(&s.rollout.spec.strategy);
+    cx.hash = want.clone();
     let have = s
         .rollout
         .metadata

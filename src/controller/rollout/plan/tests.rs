@@ -614,6 +614,51 @@ fn plan_hash_patched_when_missing_or_stale_only() {
     assert_eq!(w.plan().writes.first(), Some(&patch));
 }
 
+/// Upstream `calculateRolloutHash` stores the new hash in the Rollout it goes on with, so a
+/// release initialised in the pass that patches the hash records the new one.
+#[test]
+fn initializing_records_the_hash_patched_in_the_same_pass() {
+    let mut r = rollout(plain());
+    let want = plan_hash(&r);
+    let s = sub(&r, 1, BEFORE_STEP_UPGRADE);
+    progressing(&mut r, "Initializing", s);
+    r.metadata.annotations = Some([(keys::HASH.to_string(), "stale".to_string())].into());
+    let p = World::new(r).plan();
+    assert_eq!(reason(&p.status), "InRolling");
+    assert_eq!(
+        common(&p.status).rollout_hash.as_deref(),
+        Some(want.as_str())
+    );
+}
+
+/// And a plan edit is seen as one in the pass that patches the new hash (upstream
+/// `isRolloutPlanChanged` reads the updated annotation).
+#[test]
+fn a_plan_edit_is_handled_in_the_pass_that_patches_the_hash() {
+    // Step 1 now wants 2 pods. The BatchRelease released step 1's single pod, which the new
+    // step 1 covers: the target is step 1, not the natural next (2), so a jump to step 1
+    // again, which must upgrade (2 pods wanted, none counted).
+    let mut r = in_rolling(plain(), 1, STEP_PAUSED);
+    let old = ready_br(&r, 1);
+    r.spec.strategy.canary.as_mut().unwrap().steps[0].replicas = Some(IntOrString::Int(2));
+    let want = plan_hash(&r);
+    let mut w = World::new(r);
+    w.br = Some(old);
+    let p = w.plan();
+    assert!(matches!(p.writes.first(), Some(Write::PatchRollout(_))));
+    let c = common(&p.status);
+    assert_eq!(c.rollout_hash.as_deref(), Some(want.as_str()));
+    assert_eq!(c.last_update_time.clone().map(at), Some(now()));
+    assert_eq!(
+        (
+            c.current_step_index,
+            c.next_step_index,
+            c.current_step_state.as_str()
+        ),
+        (1, 2, BEFORE_STEP_UPGRADE)
+    );
+}
+
 // ---------------------------------------------------------------------------------------------
 // Initializing (reference notes §2.4).
 
