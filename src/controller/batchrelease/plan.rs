@@ -595,3 +595,7 @@ fn finalize(br: &BatchRelease, t: &Target, p: &mut Plan) -> bool {
         }
     }
 }
+
+#[cfg(test)]
+#[path = "plan_tests.rs"]
+mod tests;

@@ -10,6 +10,8 @@ mod canary;
 mod conditions;
 mod net;
 mod progress;
+#[cfg(test)]
+mod tests;
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -139,6 +141,9 @@ impl Plan {
 pub(crate) struct Cx<'a> {
     pub s: &'a Snapshot<'a>,
     pub plan: Plan,
+    /// The plan hash the Rollout's annotation holds once this pass's writes land (upstream
+    /// `calculateRolloutHash` updates the annotation of the Rollout it goes on with).
+    pub hash: String,
 }
 
 impl<'a> Cx<'a> {
@@ -220,6 +225,7 @@ pub fn plan(s: &Snapshot) -> Plan {
             status: s.rollout.status.clone().unwrap_or_default(),
             ..Default::default()
         },
+        hash: String::new(),
     };
     if let Some(why) = super::validate::refusal(s.rollout, s.kind) {
         cx.plan.refused = Some(why.clone());
@@ -228,6 +234,7 @@ pub fn plan(s: &Snapshot) -> Plan {
         return cx.plan;
     }
     let want = hash::rollout_hash(&s.rollout.spec.strategy);
+    cx.hash = want.clone();
     let have = s
         .rollout
         .metadata
@@ -239,13 +246,16 @@ pub fn plan(s: &Snapshot) -> Plan {
             "metadata": {"annotations": {super::keys::HASH: want}}
         })));
     }
-    if progress::calculate(&mut cx, &want) {
-        match cx.plan.status.phase.as_deref() {
-            Some(PHASE_PROGRESSING) => progress::progressing(&mut cx),
-            Some(PHASE_TERMINATING) => progress::terminating(&mut cx),
-            Some(DISABLING) => progress::disabling(&mut cx),
-            _ => {}
-        }
+    if !progress::calculate(&mut cx, &want) {
+        // Upstream retries before building a status: nothing of it is written, not even
+        // observedGeneration.
+        return cx.plan;
+    }
+    match cx.plan.status.phase.as_deref() {
+        Some(PHASE_PROGRESSING) => progress::progressing(&mut cx),
+        Some(PHASE_TERMINATING) => progress::terminating(&mut cx),
+        Some(DISABLING) => progress::disabling(&mut cx),
+        _ => {}
     }
     cx.plan.status.observed_generation = s.rollout.metadata.generation;
     mirror(&mut cx.plan.status);

@@ -120,7 +120,9 @@ pub fn calculate(cx: &mut Cx, hash: &str) -> bool {
                 ..Default::default()
             };
         }
-        return false;
+        // Upstream hands this status back and `Reconcile` still dispatches on the phase: a
+        // Disabling Rollout whose workload is gone finalises all the same.
+        return true;
     };
     if !f.consistent {
         cx.plan.status = r.status.clone().unwrap_or_default();
@@ -198,7 +200,7 @@ pub fn progressing(cx: &mut Cx) {
     let now = cx.now();
     match conditions::reason(&old).as_str() {
         "Initializing" => {
-            let hash = annotation(cx, keys::HASH);
+            let hash = cx.hash.clone();
             cx.plan.status.canary_status = None;
             cx.plan.status.blue_green_status = None;
             let mut common = new_common(cx, &f, &hash, 1, BEFORE_STEP_UPGRADE);
@@ -255,15 +257,6 @@ pub fn progressing(cx: &mut Cx) {
     }
 }
 
-fn annotation(cx: &Cx, key: &str) -> String {
-    cx.r()
-        .metadata
-        .annotations
-        .as_ref()
-        .and_then(|a| a.get(key).cloned())
-        .unwrap_or_default()
-}
-
 /// `doProgressingInitializing`: the traffic objects exist, and 3 s have passed since the
 /// release was noticed (a Rollout edit that trails the workload's lands first).
 fn initializing_done(cx: &mut Cx) -> bool {
@@ -306,7 +299,7 @@ fn in_rolling(cx: &mut Cx, f: &Facts) {
     }
     if f.in_rollback && f.canary_revision != cr && in_batch {
         let n = cx.steps().len();
-        let hash = annotation(cx, keys::HASH);
+        let hash = cx.hash.clone();
         set_canary_revision(&mut cx.plan.status, &f.canary_revision);
         if let Some(c) = cx.common() {
             c.current_step_index = 1;
@@ -321,7 +314,7 @@ fn in_rolling(cx: &mut Cx, f: &Facts) {
         continuous_release(cx);
         return;
     }
-    let hash = annotation(cx, keys::HASH);
+    let hash = cx.hash.clone();
     let old_hash = cx
         .common()
         .and_then(|c| c.rollout_hash.clone())
