@@ -179,6 +179,18 @@ async fn new_ns(test: &str) -> (kube::Client, TestNs) {
     (c, ns)
 }
 
+/// Waits until Deployment `name` has `n` pods available.
+async fn available(ns: &TestNs, name: &str, n: i32) -> Deployment {
+    support::wait_for(
+        &ns.api::<Deployment>(),
+        name,
+        T,
+        "pods available",
+        |d: &Deployment| d.status.as_ref().and_then(|s| s.available_replicas) == Some(n),
+    )
+    .await
+}
+
 /// Waits until `name` is gone (or being deleted).
 async fn gone<K>(ns: &TestNs, name: &str)
 where

@@ -23,14 +23,7 @@ async fn seed_002_canary_with_nginx_then_approve() {
             "trafficRoutings": [{"service": "echoserver", "ingress": {"name": "echoserver"}}]}),
     )
     .await;
-    support::wait_for(
-        &ns.api::<Deployment>(),
-        "echoserver",
-        T,
-        "5 available",
-        |d: &Deployment| d.status.as_ref().and_then(|s| s.available_replicas) == Some(5),
-    )
-    .await;
+    available(&ns, "echoserver", 5).await;
     let watch = PodWatch::start(&ns, V2);
 
     kruise_ok(
@@ -178,14 +171,16 @@ async fn change_behind_the_rollouts_back_is_held() {
             "steps": [{"replicas": 1, "pause": {}}, {"replicas": "100%"}]}),
     )
     .await;
-    support::wait_for(
-        &ns.api::<Deployment>(),
-        "web",
-        T,
-        "3 available",
-        |d: &Deployment| d.status.as_ref().and_then(|s| s.available_replicas) == Some(3),
-    )
-    .await;
+    // A slow native rollout (one pod at a time, each 20 s before it counts), so the change is
+    // still in flight when the controller sees it; a rollout already finished is upstream's
+    // "bypassed" case, which nothing holds.
+    let slow = json!({"spec": {"minReadySeconds": 20,
+        "strategy": {"rollingUpdate": {"maxSurge": 0, "maxUnavailable": 1}}}});
+    ns.api::<Deployment>()
+        .patch("web", &Default::default(), &kube::api::Patch::Merge(&slow))
+        .await
+        .unwrap();
+    available(&ns, "web", 3).await;
     let mut ctl = std::process::Command::new(env!("CARGO_BIN_EXE_kubectl-kruise"))
         .args([
             "-n",

@@ -16,14 +16,7 @@ async fn failed_release(ns: &TestNs) -> Vec<String> {
             "trafficRoutings": [{"service": "echo", "ingress": {"name": "echo"}, "gracePeriodSeconds": 0}]}),
     )
     .await;
-    let d = support::wait_for(
-        &ns.api::<Deployment>(),
-        "echo",
-        T,
-        "4 available",
-        |d: &Deployment| d.status.as_ref().and_then(|s| s.available_replicas) == Some(4),
-    )
-    .await;
+    let d = available(&ns, "echo", 4).await;
     let sel = d.spec.unwrap().selector.match_labels.unwrap();
     let stable: Vec<String> = pods(ns, &sel)
         .await

@@ -53,14 +53,7 @@ async fn http_route_follows_header_match_then_weights() {
             "trafficRoutings": [{"service": "web", "gateway": {"httpRouteName": "web"}, "gracePeriodSeconds": 0}]}),
     )
     .await;
-    support::wait_for(
-        &ns.api::<Deployment>(),
-        "web",
-        T,
-        "4 available",
-        |d: &Deployment| d.status.as_ref().and_then(|s| s.available_replicas) == Some(4),
-    )
-    .await;
+    available(&ns, "web", 4).await;
 
     kruise_ok(
         &ns,

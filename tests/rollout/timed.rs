@@ -40,14 +40,7 @@ async fn timed_pauses_advance_and_survive_kill_9() {
             {"replicas": "100%"}]}),
     )
     .await;
-    support::wait_for(
-        &ns.api::<Deployment>(),
-        "web",
-        T,
-        "5 available",
-        |d: &Deployment| d.status.as_ref().and_then(|s| s.available_replicas) == Some(5),
-    )
-    .await;
+    available(&ns, "web", 5).await;
     let mut first = spawn(
         &ns,
         &[

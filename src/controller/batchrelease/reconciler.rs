@@ -31,23 +31,13 @@ pub struct BatchReleaseReconciler;
 
 /// The BatchReleases of `ns` (a workload or pod change wakes each: there are few).
 fn all_in(stores: &Stores, ns: Option<String>) -> Vec<Key> {
-    let Some(ns) = ns else { return vec![] };
-    stores
-        .list::<BatchRelease>(&ns, |_| true)
-        .iter()
-        .map(|b| (ns.clone(), b.name_any()))
-        .collect()
+    crate::controller::runtime::keys_where::<BatchRelease>(stores, ns, |_| true)
 }
 
 fn referring(stores: &Stores, ns: Option<String>, kind: &str, name: &str) -> Vec<Key> {
-    let Some(ns) = ns else { return vec![] };
-    stores
-        .list::<BatchRelease>(&ns, |b| {
-            b.spec.workload_ref.kind == kind && b.spec.workload_ref.name == name
-        })
-        .iter()
-        .map(|b| (ns.clone(), b.name_any()))
-        .collect()
+    crate::controller::runtime::keys_where::<BatchRelease>(stores, ns, |o| {
+        o.spec.workload_ref.kind == kind && o.spec.workload_ref.name == name
+    })
 }
 
 impl Reconciler for BatchReleaseReconciler {

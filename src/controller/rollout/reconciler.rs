@@ -42,23 +42,13 @@ pub struct RolloutReconciler {
 }
 
 fn referring(stores: &Stores, ns: Option<String>, kind: &str, name: &str) -> Vec<Key> {
-    let Some(ns) = ns else { return vec![] };
-    stores
-        .list::<Rollout>(&ns, |r| {
-            r.spec.workload_ref.kind == kind && r.spec.workload_ref.name == name
-        })
-        .iter()
-        .map(|r| (ns.clone(), r.name_any()))
-        .collect()
+    crate::controller::runtime::keys_where::<Rollout>(stores, ns, |o| {
+        o.spec.workload_ref.kind == kind && o.spec.workload_ref.name == name
+    })
 }
 
 fn all_in(stores: &Stores, ns: Option<String>) -> Vec<Key> {
-    let Some(ns) = ns else { return vec![] };
-    stores
-        .list::<Rollout>(&ns, |_| true)
-        .iter()
-        .map(|r| (ns.clone(), r.name_any()))
-        .collect()
+    crate::controller::runtime::keys_where::<Rollout>(stores, ns, |_| true)
 }
 
 impl Reconciler for RolloutReconciler {

@@ -111,6 +111,21 @@ pub fn owner_keys<K: kube::Resource>(obj: &K, kind: &str, group: &str) -> Vec<Ke
         .collect()
 }
 
+/// The keys of the cached objects of type `K` in `ns` for which `keep` holds: how a change of
+/// a shared object maps to the few objects of a kind that read it.
+pub fn keys_where<K: watches::Cached>(
+    stores: &Stores,
+    ns: Option<String>,
+    keep: impl Fn(&K) -> bool,
+) -> Vec<Key> {
+    let Some(ns) = ns else { return vec![] };
+    stores
+        .list::<K>(&ns, keep)
+        .iter()
+        .map(|o| (ns.clone(), o.meta().name.clone().unwrap_or_default()))
+        .collect()
+}
+
 /// Sorted names, the first few and then how many more (`Report::waiting`).
 pub fn few(mut names: Vec<String>) -> Vec<String> {
     const SHOWN: usize = 5;
