@@ -346,8 +346,10 @@ fn upgrading_an_advanced_statefulset() {
 #[test]
 fn verifying_is_ready_only_when_the_batch_is() {
     // (updated, ready, failureThreshold, ready?) for batch 0 (2 pods).
-    let cases: [(i32, i32, Option<&str>, bool); 7] = [
+    let cases: [(i32, i32, Option<&str>, bool); 8] = [
         (1, 1, None, false),
+        // 100 % of 1 updated tolerates 1 unready, yet 1 updated pod is not 2.
+        (1, 1, Some("100%"), false),
         (2, 1, None, false),
         (2, 2, None, true),
         (3, 1, Some("50%"), true),
