@@ -16,7 +16,7 @@ async fn failed_release(ns: &TestNs) -> Vec<String> {
             "trafficRoutings": [{"service": "echo", "ingress": {"name": "echo"}, "gracePeriodSeconds": 0}]}),
     )
     .await;
-    let d = available(&ns, "echo", 4).await;
+    let d = available(ns, "echo", 4).await;
     let sel = d.spec.unwrap().selector.match_labels.unwrap();
     let stable: Vec<String> = pods(ns, &sel)
         .await
