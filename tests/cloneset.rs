@@ -132,7 +132,30 @@ async fn pods(api: &Api<Pod>, app: &str) -> Vec<Pod> {
 }
 
 /// `controller run -n NS` in the background (optionally as another user).
-fn spawn_controller(ns: &str, user: Option<&str>) -> tokio::process::Child {
+/// `controller run` in the background, returned once it holds the namespace's CloneSet Lease
+/// (a command run right after must find it driving, not race its start).
+async fn spawn_controller(ns: &str, user: Option<&str>) -> tokio::process::Child {
+    let child = spawn_controller_now(ns, user);
+    let client = support::client().await;
+    let leases: kube::Api<k8s_openapi::api::coordination::v1::Lease> =
+        kube::Api::namespaced(client, ns);
+    for _ in 0..300 {
+        let held = leases
+            .get_opt("kubectl-kruise-cloneset")
+            .await
+            .ok()
+            .flatten()
+            .and_then(|l| l.spec?.holder_identity)
+            .is_some_and(|h| !h.is_empty());
+        if held {
+            return child;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("controller run did not take the CloneSet Lease in 30 s");
+}
+
+fn spawn_controller_now(ns: &str, user: Option<&str>) -> tokio::process::Child {
     let mut args = vec![
         "-n".to_string(),
         ns.to_string(),
@@ -222,7 +245,7 @@ async fn seed_scenario_with_the_embedded_controller() {
     sets.create(&PostParams::default(), &seed(1, n))
         .await
         .unwrap();
-    let ctl = spawn_controller(n, None);
+    let ctl = spawn_controller(n, None).await;
     support::wait_for(&sets, "nginxweb1", T, "3 ready", |c| {
         c.status
             .as_ref()
@@ -578,7 +601,7 @@ async fn kill_9_mid_update_then_a_new_controller_converges() {
     sets.create(&PostParams::default(), &cloneset(n, "big", 50, "app:1", 5))
         .await
         .unwrap();
-    let mut first = spawn_controller(n, None);
+    let mut first = spawn_controller(n, None).await;
     support::wait_for(&sets, "big", T, "50 available", |c| all_at(c, 50)).await;
     let before: BTreeSet<String> = pods(&pod_api, "big")
         .await
@@ -626,7 +649,7 @@ async fn kill_9_mid_update_then_a_new_controller_converges() {
     let _ = first.wait().await;
     let killed_at = std::time::Instant::now();
 
-    let second = spawn_controller(n, None);
+    let second = spawn_controller(n, None).await;
     let done = support::wait_for(&sets, "big", T, "all 50 updated", |c| all_at(c, 50)).await;
     let took = killed_at.elapsed();
     let out = stop(second).await;
@@ -667,8 +690,8 @@ async fn two_controllers_exactly_one_acts() {
     let sets: Api<CloneSet> = ns.api();
     let a_user = format!("ctl-a-{}", support::random_suffix());
     let b_user = format!("ctl-b-{}", support::random_suffix());
-    let a = spawn_controller(n, Some(&a_user));
-    let b = spawn_controller(n, Some(&b_user));
+    let a = spawn_controller(n, Some(&a_user)).await;
+    let b = spawn_controller(n, Some(&b_user)).await;
     sets.create(&PostParams::default(), &cloneset(n, "pair", 6, "app:1", 2))
         .await
         .unwrap();

@@ -230,7 +230,7 @@ async fn scale_preview_exit_4_and_watch() {
     assert_eq!(o.status.code(), Some(4), "{}", stderr(&o));
 
     // Another controller drives; -w watches until the CloneSet rests.
-    let ctl = spawn_controller(n, None);
+    let ctl = spawn_controller(n, None).await;
     patch_spec(&sets, "app", json!({"progressDeadlineSeconds": null})).await;
     let o = run(&[
         "-n",
@@ -347,7 +347,7 @@ async fn sigint_during_a_driving_command_exits_130() {
     );
     assert!(rec.now().updated_order.len() < 4, "interrupted mid-update");
     // Nobody holds the Lease any more: a new controller takes over at once and finishes.
-    let ctl = spawn_controller(n, None);
+    let ctl = spawn_controller(n, None).await;
     super::support::wait_for(&sets, "int", super::T, "4 updated", |c| all_at(c, 4)).await;
     let out = stop(ctl).await;
     assert!(!stderr(&out).contains("standby:"), "{}", stderr(&out));
@@ -421,7 +421,7 @@ async fn watching_a_change_another_controller_drives_ends_on_a_stuck_pod() {
     sets.create(&PostParams::default(), &cs(n, "stuckw", spec))
         .await
         .unwrap();
-    let controller = spawn_controller(n, None);
+    let controller = spawn_controller(n, None).await;
     super::support::wait_for(&sets, "stuckw", super::T, "2 available", |c| all_at(c, 2)).await;
     let child = spawn(&[
         "-n",

@@ -93,7 +93,7 @@ async fn a_pre_delete_hook_holds_the_pod_until_its_label_goes() {
     sets.create(&PostParams::default(), &cs(n, "predel", spec))
         .await
         .unwrap();
-    let ctl = spawn_controller(n, None);
+    let ctl = spawn_controller(n, None).await;
     support::wait_for(&sets, "predel", T, "2 available", |c| all_at(c, 2)).await;
     patch_spec(&sets, "predel", json!({"replicas": 1})).await;
     let ps = wait_pods(&pod_api, "predel", "one pod PreparingDelete", |ps| {
@@ -135,7 +135,7 @@ async fn an_in_place_update_hook_runs_through_every_state() {
     sets.create(&PostParams::default(), &cs(n, "iphook", spec))
         .await
         .unwrap();
-    let ctl = spawn_controller(n, None);
+    let ctl = spawn_controller(n, None).await;
     support::wait_for(&sets, "iphook", T, "1 available", |c| all_at(c, 1)).await;
     let uid = pods(&pod_api, "iphook").await[0].uid().unwrap();
     patch_spec(&sets, "iphook", image_spec("busybox:2")).await;
@@ -184,7 +184,7 @@ async fn a_pre_normal_hook_holds_new_pods_until_labelled() {
     sets.create(&PostParams::default(), &cs(n, "prenormal", spec))
         .await
         .unwrap();
-    let ctl = spawn_controller(n, None);
+    let ctl = spawn_controller(n, None).await;
     wait_pods(&pod_api, "prenormal", "2 pods PreparingNormal", |ps| {
         ps.len() == 2 && ps.iter().all(|p| state(p) == "PreparingNormal")
     })
@@ -228,7 +228,7 @@ async fn pvcs_follow_instance_ids() {
         .create(&PostParams::default(), &cs(n, "pvc", spec))
         .await
         .unwrap();
-    let ctl = spawn_controller(n, None);
+    let ctl = spawn_controller(n, None).await;
     let ps = wait_pods(&pod_api, "pvc", "2 pods", |ps| ps.len() == 2).await;
     let id = |p: &Pod| p.labels()["apps.kruise.io/cloneset-instance-id"].clone();
     let claims = |pvcs: &[PersistentVolumeClaim]| -> BTreeSet<String> {
@@ -298,7 +298,7 @@ async fn paused_stops_updates_until_rollout_resume() {
     sets.create(&PostParams::default(), &cs(n, "paused", spec))
         .await
         .unwrap();
-    let ctl = spawn_controller(n, None);
+    let ctl = spawn_controller(n, None).await;
     support::wait_for(&sets, "paused", T, "2 available", |c| all_at(c, 2)).await;
     let _ = stop(ctl).await;
     let o = run(&["-n", n, "rollout", "pause", "cloneset/paused"]).await;
@@ -308,7 +308,7 @@ async fn paused_stops_updates_until_rollout_resume() {
         "cloneset.apps.kruise.io/paused paused"
     );
     patch_spec(&sets, "paused", image_spec("busybox:2")).await;
-    let ctl = spawn_controller(n, None);
+    let ctl = spawn_controller(n, None).await;
     support::wait_for(&sets, "paused", T, "the new generation observed", |c| {
         c.status.as_ref().is_some_and(|s| {
             s.observed_generation >= c.metadata.generation.unwrap_or(0) && s.updated_replicas == 0
@@ -353,7 +353,7 @@ async fn on_delete_updates_only_the_pods_a_user_deletes() {
         }
     })
     .await;
-    let ctl = spawn_controller(n, None);
+    let ctl = spawn_controller(n, None).await;
     support::wait_for(&sets, "ondel", T, "2 available", |c| all_at(c, 2)).await;
     patch_spec(&sets, "ondel", image_spec("busybox:2")).await;
     let ps = stays(&pod_api, "ondel", 3).await;
@@ -393,7 +393,7 @@ async fn the_specified_delete_label_and_deletion_cost_pick_the_victims() {
     )
     .await
     .unwrap();
-    let ctl = spawn_controller(n, None);
+    let ctl = spawn_controller(n, None).await;
     support::wait_for(&sets, "victims", T, "4 available", |c| all_at(c, 4)).await;
     let rec = Recorder::start(pod_api.clone(), "victims", 0).await;
     let ps = pods(&pod_api, "victims").await;
@@ -451,7 +451,7 @@ async fn max_surge_keeps_every_replica_available() {
     sets.create(&PostParams::default(), &cs(n, "surge", spec))
         .await
         .unwrap();
-    let ctl = spawn_controller(n, None);
+    let ctl = spawn_controller(n, None).await;
     support::wait_for(&sets, "surge", T, "3 available", |c| all_at(c, 3)).await;
     let before = pods(&pod_api, "surge").await;
     let rec = Recorder::start(pod_api.clone(), "surge", 0).await;
@@ -484,7 +484,7 @@ async fn a_percentage_partition_through_a_recreate_update() {
     sets.create(&PostParams::default(), &cs(n, "pct", spec))
         .await
         .unwrap();
-    let ctl = spawn_controller(n, None);
+    let ctl = spawn_controller(n, None).await;
     support::wait_for(&sets, "pct", T, "4 available", |c| all_at(c, 4)).await;
     let before = pods(&pod_api, "pct").await;
     let rec = Recorder::start(pod_api.clone(), "pct", 0).await;

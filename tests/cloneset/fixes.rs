@@ -189,7 +189,7 @@ async fn a_selector_that_does_not_select_the_template_creates_nothing() {
     create_loosely(&sets, &bad).await;
 
     let rec = Recorder::start(pod_api.clone(), "sel", 0).await;
-    let ctl = spawn_controller(n, None);
+    let ctl = spawn_controller(n, None).await;
     let seen = tokio::time::timeout(
         T,
         support::wait_for(&sets, "sel", T, "a FailedScale condition", |c| {
@@ -253,7 +253,7 @@ async fn empty_lifecycle_hooks_let_pods_through() {
         .await
         .unwrap();
     let rec = Recorder::start(pod_api.clone(), "hooks", 0).await;
-    let ctl = spawn_controller(n, None);
+    let ctl = spawn_controller(n, None).await;
     support::wait_for(&sets, "hooks", T, "3 available", |c| all_at(c, 3)).await;
     let before = pods(&pod_api, "hooks").await;
     assert!(before.iter().all(|p| state(p) == "Normal"));
@@ -300,7 +300,7 @@ async fn a_template_change_inside_the_grace_period_keeps_the_first_change() {
     sets.create(&PostParams::default(), &cs(n, "grace", spec))
         .await
         .unwrap();
-    let ctl = spawn_controller(n, None);
+    let ctl = spawn_controller(n, None).await;
     support::wait_for(&sets, "grace", T, "2 available", |c| all_at(c, 2)).await;
     let before = pods(&pod_api, "grace").await;
 
@@ -359,7 +359,7 @@ async fn removing_the_progress_deadline_removes_the_condition() {
     sets.create(&PostParams::default(), &cs(n, "stuck", spec))
         .await
         .unwrap();
-    let ctl = spawn_controller(n, None);
+    let ctl = spawn_controller(n, None).await;
     support::wait_for(&sets, "stuck", T, "2 available", |c| all_at(c, 2)).await;
     // An image that never starts: the release stalls past its deadline.
     patch_spec(
