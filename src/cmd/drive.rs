@@ -58,10 +58,8 @@ pub async fn finish(
 /// The Rollout a written workload is held for (its `in-progressing` mark): a change that a
 /// release carries out, step by step.
 fn held_by(object: &serde_json::Value) -> Option<String> {
-    let v = object["metadata"]["annotations"][crate::controller::rollout::keys::IN_PROGRESSING]
-        .as_str()?;
-    let v: serde_json::Value = serde_json::from_str(v).ok()?;
-    v["rolloutName"].as_str().map(str::to_string)
+    let annotations = serde_json::from_value(object["metadata"]["annotations"].clone()).ok();
+    crate::controller::rollout::gate::held_for(annotations.as_ref())
 }
 
 /// A change held for a Rollout is driven as the release: to its next pause, or its end.

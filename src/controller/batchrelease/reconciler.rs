@@ -13,7 +13,7 @@ use kube::{Resource, ResourceExt};
 use serde_json::json;
 
 use super::plan::{self, Plan, Write};
-use super::target::{Canary, Style, Target};
+use super::target::{Canary, Target};
 use crate::api::batchrelease::BatchRelease;
 use crate::api::cloneset::CloneSet;
 use crate::api::statefulset::StatefulSet;
@@ -127,7 +127,7 @@ pub fn target(stores: &Stores, br: &BatchRelease) -> Option<Target> {
     let key = (ns.clone(), r.name.clone());
     let uid = br.uid().unwrap_or_default();
     match kind {
-        TargetKind::Deployment => deployment_target(stores, br, &key, &uid),
+        TargetKind::Deployment => deployment_target(stores, &key, &uid),
         TargetKind::CloneSet => {
             let cs = stores.get::<CloneSet>(&key)?;
             let f = workload::cloneset(&cs);
@@ -247,18 +247,14 @@ fn sts_target(
     })
 }
 
-fn deployment_target(stores: &Stores, br: &BatchRelease, key: &Key, uid: &str) -> Option<Target> {
+fn deployment_target(stores: &Stores, key: &Key, uid: &str) -> Option<Target> {
     let d = stores.get::<Deployment>(key)?;
     let ns = &key.0;
     let rss: Vec<Arc<ReplicaSet>> = stores.list::<ReplicaSet>(ns, |_| true);
     let rs_refs: Vec<&ReplicaSet> = rss.iter().map(|r| r.as_ref()).collect();
     let canary = canary_of(stores, ns, uid);
     let canary_pair = canary.as_ref().map(|c| (c.as_ref(), rs_refs.clone()));
-    let mut f = workload::deployment(&d, &rs_refs, canary_pair);
-    if !f.consistent && f.stable_revision.is_empty() {
-        // No stable ReplicaSet (0 replicas): upstream waits, inconsistent.
-        f.consistent = false;
-    }
+    let f = workload::deployment(&d, &rs_refs, canary_pair);
     let c = canary.map(|c| {
         let pod_hash = canary_hash(&c, &rs_refs);
         let st = c.status.clone().unwrap_or_default();
@@ -294,7 +290,6 @@ fn deployment_target(stores: &Stores, br: &BatchRelease, key: &Key, uid: &str) -
         .as_ref()
         .and_then(|c| c.pod_hash.clone())
         .map(|h| (keys::POD_TEMPLATE_HASH, h));
-    let _ = plan::style(br) == Style::Canary;
     Some(Target {
         kind: TargetKind::Deployment,
         name: d.name_any(),

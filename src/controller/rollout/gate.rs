@@ -25,6 +25,14 @@ pub fn in_progressing(rollout: &str) -> String {
     json!({"rolloutName": rollout}).to_string()
 }
 
+/// The Rollout named by a workload's `in-progressing` mark, if it carries one.
+pub fn held_for(
+    annotations: Option<&std::collections::BTreeMap<String, String>>,
+) -> Option<String> {
+    let v: Value = serde_json::from_str(annotations?.get(keys::IN_PROGRESSING)?).ok()?;
+    v["rolloutName"].as_str().map(str::to_string)
+}
+
 /// The hold and mark, merged into the user's change. `stable`: the Deployment's stable
 /// ReplicaSet hash (the `stable-revision` label), when there is one.
 pub fn patch(kind: TargetKind, rollout: &str, stable: Option<&str>) -> Value {

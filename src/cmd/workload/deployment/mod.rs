@@ -229,7 +229,7 @@ async fn rollout(cx: &Cx<'_>, name: &str, verb: Verb) -> Result<Written> {
         cx.dry_run().into(),
         &cx.write.field_manager,
         |d| {
-            if verb == Verb::Resume && let Some(r) = in_release(d) {
+            if verb == Verb::Resume && let Some(r) = crate::controller::rollout::gate::held_for(d.metadata.annotations.as_ref()) {
                 return Err(Error::other(format!(
                     "{RESOURCE} \"{name}\" is held by rollout/{r} mid-release (Kruise Rollout's webhook would pause it again); approve the step with `kubectl kruise rollout approve rollout/{r}`, or resume the Rollout with `kubectl kruise rollout resume rollout/{r}`"
                 )));
@@ -253,17 +253,6 @@ async fn rollout(cx: &Cx<'_>, name: &str, verb: Verb) -> Result<Written> {
         notes: held.iter().map(|g| g.note(&cx.kube.namespace)).collect(),
         drives: verb != Verb::Pause,
     })
-}
-
-/// The Rollout a Deployment is mid-release under (its `in-progressing` mark).
-fn in_release(d: &Deployment) -> Option<String> {
-    let v = d
-        .metadata
-        .annotations
-        .as_ref()?
-        .get(crate::controller::rollout::keys::IN_PROGRESSING)?;
-    let v: serde_json::Value = serde_json::from_str(v).ok()?;
-    v["rolloutName"].as_str().map(str::to_string)
 }
 
 async fn history(kube: &Kube, name: &str, a: &HistoryArgs) -> Result<()> {
