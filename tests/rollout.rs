@@ -3,6 +3,8 @@
 //! image`, `rollout approve`, `controller run`), canary and partition style, nginx Ingress and
 //! Gateway API traffic.
 
+#[path = "rollout/bluegreen.rs"]
+mod bluegreen;
 #[path = "rollout/canary.rs"]
 mod canary;
 #[path = "rollout/failed.rs"]

@@ -224,7 +224,11 @@ async fn run_embedded(kube: &Kube, name: &str, timeout: Duration, after: After) 
                 && v.state.rests()
                 && crate::controller::rollout::reconciler::rests(stores, &ro);
             s.last = Some(v);
-            rests && workload_goal.as_ref().is_none_or(|(g, k)| g(stores, k))
+            // A blue-green release keeps its workload short of its own goal on purpose (new
+            // pods beside the old, none "available"): the Rollout's rest is the rest.
+            let surging = crate::controller::rollout::reconciler::facts(stores, &ro)
+                .is_some_and(|f| f.surging);
+            rests && (surging || workload_goal.as_ref().is_none_or(|(g, k)| g(stores, k)))
         })
     };
     let opts = Options {

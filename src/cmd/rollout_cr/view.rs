@@ -323,7 +323,9 @@ pub fn judge(ro: &Rollout, workload_replicas: Option<i32>, now: Timestamp) -> Vi
         _ => {}
     }
     view.pods = Some(pods);
+    // Canary's last step at 100 % needs no approval; blue-green's does.
     let last_full = index as usize == total
+        && ro.spec.strategy.blue_green.is_none()
         && matches!(
             step.and_then(|s| s.replicas.as_ref()),
             Some(k8s_openapi::apimachinery::pkg::util::intstr::IntOrString::String(r)) if r == "100%"

@@ -49,9 +49,9 @@ pub async fn rollout_of(kube: &Kube, kind: TargetKind, name: &str) -> Result<Opt
 }
 
 /// The gate for a template change of `obj` (replicas: its spec's), as the webhook decides:
-/// none without an enabled Rollout, for 0 replicas, or (a Deployment with traffic routing)
-/// while more than one ReplicaSet is active.
-pub async fn for_change<K: Resource>(
+/// none without an enabled Rollout, for 0 replicas, or with traffic routing while more than
+/// one version runs (a Deployment's active ReplicaSets, a CloneSet's updated pods).
+pub async fn for_change<K: Resource + serde::Serialize>(
     kube: &Kube,
     kind: TargetKind,
     obj: &K,
@@ -88,6 +88,18 @@ pub async fn for_change<K: Resource>(
             let uid = obj.meta().uid.clone().unwrap_or_default();
             stable_replicaset(&uid, &refs)
                 .and_then(|rs| rs.labels().get(keys::POD_TEMPLATE_HASH).cloned())
+        }
+        TargetKind::CloneSet => {
+            // With traffic routing, a CloneSet with pods of more than one revision passes
+            // unchanged (`handleCloneSet`): a blue-green release's surge pods are never held.
+            let v = serde_json::to_value(obj).unwrap_or_default();
+            let (all, updated) = (&v["status"]["replicas"], &v["status"]["updatedReplicas"]);
+            if !routings(&r).is_empty()
+                && all.as_i64().unwrap_or(0) != updated.as_i64().unwrap_or(0)
+            {
+                return Ok(None);
+            }
+            None
         }
         _ => None,
     };

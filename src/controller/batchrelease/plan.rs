@@ -14,6 +14,7 @@ use k8s_openapi::jiff::Timestamp;
 use kube::ResourceExt;
 use serde_json::{Value, json};
 
+use super::bluegreen;
 use super::target::{self, Style, Target};
 use crate::api::batchrelease::{
     BatchRelease, BatchReleaseCanaryStatus, BatchReleaseStatus, FinalizingPolicy, RollingStyle,
@@ -47,6 +48,16 @@ pub enum Write {
         name: String,
         patch: Value,
     },
+    /// A merge patch of a ReplicaSet (blue-green: the stable one's `minReadySeconds`).
+    PatchReplicaSet {
+        name: String,
+        patch: Value,
+    },
+    /// A merge patch of a HorizontalPodAutoscaler (blue-green: its target).
+    PatchHpa {
+        name: String,
+        patch: Value,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -67,11 +78,15 @@ pub fn style(br: &BatchRelease) -> Style {
         None => plan.enable_extra_workload_for_canary,
         _ => false,
     };
-    let deployment = TargetKind::of(
+    let kind = TargetKind::of(
         &br.spec.workload_ref.api_version,
         &br.spec.workload_ref.kind,
-    ) == Some(TargetKind::Deployment);
-    if canary && deployment {
+    );
+    let blue_green = plan.rolling_style == Some(RollingStyle::BlueGreen)
+        && matches!(kind, Some(TargetKind::Deployment | TargetKind::CloneSet));
+    if blue_green {
+        Style::BlueGreen
+    } else if canary && kind == Some(TargetKind::Deployment) {
         Style::Canary
     } else {
         Style::Partition
@@ -189,6 +204,9 @@ fn special_cases(
         }
         return false;
     };
+    if style(br) == Style::BlueGreen {
+        return blue_green_cases(br, t, s, p);
+    }
     if progressing && s.observed_workload_replicas != Some(t.replicas) {
         say("workload is scaling, then reinitialize batch status");
         cs(s).batch_ready_time = None;
@@ -206,6 +224,62 @@ fn special_cases(
     }
     if !t.consistent {
         say("workload status is not stable, then wait");
+        return true;
+    }
+    false
+}
+
+/// Blue-green's workload cases, in its control plane's order (`SyncWorkloadInformation`):
+/// an unsettled workload waits; a promoted one (all pods updated) is normal; then scaling,
+/// a rollback (waits: blue-green rolls back by traffic, never in batches), a new revision.
+fn blue_green_cases(
+    br: &BatchRelease,
+    t: &Target,
+    s: &mut BatchReleaseStatus,
+    p: &mut Plan,
+) -> bool {
+    let progressing = phase(s) == PROGRESSING;
+    let mut say = |m: &str| p.message = Some(m.to_string());
+    if !t.consistent {
+        say("workload status is not stable, then wait");
+        return true;
+    }
+    let promoted = t
+        .blue_green
+        .as_ref()
+        .is_some_and(|f| f.status_replicas == t.updated);
+    if promoted {
+        return false;
+    }
+    let observed = s.observed_workload_replicas.unwrap_or(-1);
+    if progressing && observed != -1 && observed != t.replicas {
+        say("workload is scaling, then reinitialize batch status");
+        cs(s).batch_ready_time = None;
+        cs(s).batch_state = Some(UPGRADING.into());
+        s.observed_workload_replicas = Some(t.replicas);
+        return false;
+    }
+    let rollback_in_batch = br.annotations().contains_key(keys::ROLLBACK_IN_BATCH);
+    let unmarked = s
+        .canary_status
+        .as_ref()
+        .is_none_or(|c| c.no_need_update_replicas.is_none());
+    // A CloneSet's revisions say a rollback only once the BatchRelease saw both (`IsRollback`);
+    // a Deployment's is judged from its ReplicaSets by the target.
+    let rollback = t.in_rollback
+        && (t.kind == TargetKind::Deployment
+            || (s.stable_revision.as_deref() == Some(&t.update_revision)
+                && s.stable_revision != s.update_revision));
+    if progressing && (rollback || rollback_in_batch) && unmarked {
+        say("workload is preparing rollback, wait condition to be satisfied");
+        return true;
+    }
+    if progressing
+        && s.update_revision.as_deref().is_some_and(|u| !u.is_empty())
+        && s.update_revision.as_deref() != Some(&t.update_revision)
+    {
+        say("workload revision was changed, then abort");
+        s.update_revision = Some(t.update_revision.clone());
         return true;
     }
     false
@@ -248,7 +322,7 @@ fn counts(br: &BatchRelease, t: &Target) -> (i32, i32) {
     match (style(br), &t.canary) {
         (Style::Canary, Some(c)) => (c.status_replicas, c.available),
         (Style::Canary, None) => (0, 0),
-        (Style::Partition, _) => (t.updated, t.updated_ready),
+        (Style::Partition | Style::BlueGreen, _) => (t.updated, t.updated_ready),
     }
 }
 
@@ -294,6 +368,7 @@ fn initialize(br: &BatchRelease, t: &Target, s: &mut BatchReleaseStatus, p: &mut
             }
             true
         }
+        Style::BlueGreen => claim_blue_green(t, &info, p),
         Style::Canary => {
             if !t.controlled {
                 p.writes.push(Write::PatchWorkload(
@@ -312,6 +387,41 @@ fn initialize(br: &BatchRelease, t: &Target, s: &mut BatchReleaseStatus, p: &mut
             false
         }
     }
+}
+
+/// Blue-green's claim: the HPA pointed away, the stable ReplicaSet held, the workload's
+/// strategy saved and rewritten; true once written (or already claimed).
+fn claim_blue_green(t: &Target, info: &str, p: &mut Plan) -> bool {
+    let Some(f) = t.blue_green.as_ref().filter(|_| !t.controlled) else {
+        return true;
+    };
+    let (rs, patch) = match bluegreen::claim(t, f, info) {
+        Ok(x) => x,
+        Err(e) => {
+            p.message = Some(format!(
+                "cannot get original setting for {} {}: {e}",
+                t.kind.type_label(),
+                t.name
+            ));
+            return false;
+        }
+    };
+    if let Some(h) = &f.hpa
+        && let Some(patch) = bluegreen::disable_hpa(h)
+    {
+        p.writes.push(Write::PatchHpa {
+            name: h.name.clone(),
+            patch,
+        });
+    }
+    if let (Some(patch), Some((name, _))) = (rs, &f.stable_rs) {
+        p.writes.push(Write::PatchReplicaSet {
+            name: name.clone(),
+            patch,
+        });
+    }
+    p.writes.push(Write::PatchWorkload(patch));
+    true
 }
 
 /// The canary Deployment: the stable one's spec (its template already the new version) with
@@ -374,8 +484,12 @@ fn progress(
         VERIFYING | READY => {
             let ok = ensure_ready_and_labeled(br, t, pods, batch, s, p);
             if !ok {
+                // Upstream goes back to Upgrading and, on its next pass, upgrades again and
+                // verifies: one pass here, so the state does not flap between two writes of
+                // its own (upstream ignores its status-only changes; this runtime does not).
                 cs(s).batch_ready_time = None;
-                cs(s).batch_state = Some(UPGRADING.into());
+                let again = upgrade(t, &b.canary_replicas, br, p);
+                cs(s).batch_state = Some(if again { VERIFYING } else { UPGRADING }.into());
                 p.requeue = Some(2);
             } else if state == VERIFYING {
                 cs(s).batch_ready_time = Some(Time(now));
@@ -408,6 +522,22 @@ fn upgrade(t: &Target, batch: &IntOrString, br: &BatchRelease, p: &mut Plan) -> 
             }
             true
         }
+        Style::BlueGreen => {
+            let Some(f) = &t.blue_green else { return false };
+            if t.replicas == 0 {
+                return true;
+            }
+            match bluegreen::upgrade(t, f, batch) {
+                Ok(patch) => {
+                    p.writes.extend(patch.map(Write::PatchWorkload));
+                    true
+                }
+                Err(e) => {
+                    p.message = Some(e);
+                    false
+                }
+            }
+        }
         Style::Canary => {
             let Some(c) = &t.canary else { return false };
             if !c.consistent {
@@ -426,6 +556,13 @@ fn upgrade(t: &Target, batch: &IntOrString, br: &BatchRelease, p: &mut Plan) -> 
             true
         }
     }
+}
+
+fn c_updated(s: &BatchReleaseStatus) -> i32 {
+    s.canary_status
+        .as_ref()
+        .and_then(|c| c.updated_replicas)
+        .unwrap_or(0)
 }
 
 fn failure_threshold(br: &BatchRelease, updated: i32) -> i32 {
@@ -447,7 +584,22 @@ fn ensure_ready_and_labeled(
     p: &mut Plan,
 ) -> bool {
     let plan = &br.spec.release_plan;
-    let desired = target::batch_replicas(&plan.batches[batch].canary_replicas, t.replicas);
+    let canary_replicas = &plan.batches[batch].canary_replicas;
+    let blue_green = style(br) == Style::BlueGreen;
+    if blue_green && t.replicas == 0 {
+        return true;
+    }
+    let desired = if blue_green {
+        bluegreen::desired_updated(t, canary_replicas)
+    } else {
+        target::batch_replicas(canary_replicas, t.replicas)
+    };
+    // Blue-green's batch context carries no failure threshold.
+    let tolerated = if blue_green {
+        0
+    } else {
+        failure_threshold(br, c_updated(s))
+    };
     let c = s.canary_status.clone().unwrap_or_default();
     let (updated, ready) = (
         c.updated_replicas.unwrap_or(0),
@@ -460,7 +612,7 @@ fn ensure_ready_and_labeled(
         label_pods(br, t, pods, batch, &id, p)
     };
     let ok = updated >= desired
-        && ready + failure_threshold(br, updated) >= desired
+        && ready + tolerated >= desired
         && (desired == 0 || ready > 0)
         && labelled >= desired;
     if !ok {
@@ -558,6 +710,26 @@ fn finalize(br: &BatchRelease, t: &Target, p: &mut Plan) -> bool {
     let plan = &br.spec.release_plan;
     let finished = plan.batch_partition.is_none();
     match style(br) {
+        Style::BlueGreen => {
+            let Some(f) = &t.blue_green else { return true };
+            match bluegreen::finalize(t, f, finished) {
+                Ok((writes, hpa, done)) => {
+                    p.writes
+                        .extend(writes.into_iter().map(Write::PatchWorkload));
+                    if let (Some(patch), Some(h)) = (hpa, &f.hpa) {
+                        p.writes.push(Write::PatchHpa {
+                            name: h.name.clone(),
+                            patch,
+                        });
+                    }
+                    done
+                }
+                Err(e) => {
+                    p.message = Some(e);
+                    false
+                }
+            }
+        }
         Style::Partition => {
             let clear =
                 finished && (t.partition.is_some() || (t.paused && t.kind == TargetKind::CloneSet));

@@ -72,6 +72,8 @@ fn cloneset() -> Target {
         canary: None,
         stable_rolled: false,
         pod_revision: Some((keys::POD_TEMPLATE_HASH, "rev-update".into())),
+        in_rollback: false,
+        blue_green: None,
     }
 }
 
@@ -124,7 +126,7 @@ fn settle(b: &mut BatchRelease, t: &Target, phase: &str, batch: i32, state: &str
     let (updated, ready) = match (style(b), &t.canary) {
         (Style::Canary, Some(c)) => (c.status_replicas, c.available),
         (Style::Canary, None) => (0, 0),
-        (Style::Partition, _) => (t.updated, t.updated_ready),
+        (Style::Partition | Style::BlueGreen, _) => (t.updated, t.updated_ready),
     };
     let preparing = phase == PREPARING;
     b.status = Some(BatchReleaseStatus {
@@ -382,8 +384,9 @@ fn verifying_is_ready_only_when_the_batch_is() {
                 "{why}"
             );
         } else {
-            // Back to Upgrading, to do the batch again rather than wait on a dead state.
-            assert_eq!(state(&p), UPGRADING, "{why}");
+            // The batch done again (upstream: back to Upgrading, then again Verifying) in
+            // one pass: Verifying, the wait said.
+            assert_eq!(state(&p), VERIFYING, "{why}");
             assert!(p.message.is_some(), "{why}");
         }
         assert_eq!(cstatus(&p).current_batch, 0, "{why}");
@@ -419,7 +422,8 @@ fn verifying_waits_for_the_rollout_id_labels() {
     let b = settled("CloneSet", plan3(json!(0)), &t, PROGRESSING, 0, VERIFYING);
     let stable = [pod("web-s0", "rev-stable", true, &[])];
     let p = run(&b, &t, &stable);
-    assert_eq!(state(&p), UPGRADING);
+    assert_eq!(state(&p), VERIFYING);
+    assert!(p.message.is_some());
     assert!(p.writes.is_empty(), "stable pods are never labelled");
 }
 
@@ -487,7 +491,7 @@ fn ready_moves_on_only_when_the_partition_allows() {
     };
     let b = settled("CloneSet", plan3(json!(0)), &t, PROGRESSING, 0, READY);
     let p = run(&b, &t, &labelled(&[2]));
-    assert_eq!(state(&p), UPGRADING);
+    assert_eq!(state(&p), VERIFYING);
     assert_eq!(cstatus(&p).batch_ready_time, None);
 }
 
@@ -932,4 +936,175 @@ fn canary_style_wait_resume_waits_for_the_stable_rollout() {
     };
     let p = run(&b, &t, &[]);
     assert!(matches!(p.writes[..], [Write::PatchCanary { .. }]));
+}
+
+// ---- Blue-green style (`control/bluegreenstyle`) ----
+
+fn blue_green_plan(partition: Value) -> Value {
+    let mut p = plan3(partition);
+    p["rollingStyle"] = json!("BlueGreen");
+    p
+}
+
+/// A blue-green CloneSet of 10: claimed (`claimed`) or not, with an HPA aimed at it.
+fn blue_green_cloneset(claimed: bool) -> Target {
+    let f = super::bluegreen::Facts {
+        strategy_type: Some("ReCreate".into()),
+        max_surge: Some(IntOrString::Int(1)),
+        max_unavailable: Some(IntOrString::Int(0)),
+        min_ready: super::bluegreen::MAX_READY_SECONDS,
+        original: claimed.then(|| r#"{"maxSurge":"0%","maxUnavailable":"20%"}"#.into()),
+        status_replicas: 10,
+        hpa: Some(super::bluegreen::Hpa {
+            name: "hpa".into(),
+            api_version: "apps.kruise.io/v1alpha1".into(),
+            kind: "CloneSet".into(),
+            target: if claimed {
+                "web-DisableByRollout"
+            } else {
+                "web"
+            }
+            .into(),
+        }),
+        ..Default::default()
+    };
+    Target {
+        controlled: claimed,
+        partition: None,
+        blue_green: Some(f),
+        ..cloneset()
+    }
+}
+
+/// Preparing claims: the HPA pointed away first, then the workload's strategy saved and
+/// rewritten, in one pass; then Progressing.
+#[test]
+fn blue_green_claims_hpa_then_workload() {
+    let t = blue_green_cloneset(false);
+    let b = settled("CloneSet", blue_green_plan(json!(0)), &t, PREPARING, 0, "");
+    let p = run(&b, &t, &[]);
+    assert_eq!(p.status.phase.as_deref(), Some(PROGRESSING));
+    assert!(
+        matches!(&p.writes[0], Write::PatchHpa { name, patch }
+            if name == "hpa" && patch["spec"]["scaleTargetRef"]["name"] == "web-DisableByRollout"),
+        "{:?}",
+        p.writes
+    );
+    let Write::PatchWorkload(w) = &p.writes[1] else {
+        panic!("{:?}", p.writes)
+    };
+    assert_eq!(w["spec"]["updateStrategy"]["maxSurge"], 1);
+    assert_eq!(
+        w["spec"]["minReadySeconds"],
+        super::bluegreen::MAX_READY_SECONDS
+    );
+    assert!(w["metadata"]["annotations"][super::bluegreen::ORIGINAL].is_string());
+}
+
+/// Upgrading raises the surge and removes the partition; the batch waits for the new pods
+/// with no failure threshold.
+#[test]
+fn blue_green_upgrades_by_surge() {
+    let t = blue_green_cloneset(true);
+    let b = settled(
+        "CloneSet",
+        blue_green_plan(json!(0)),
+        &t,
+        PROGRESSING,
+        0,
+        UPGRADING,
+    );
+    let p = run(&b, &t, &[]);
+    assert_eq!(state(&p), VERIFYING);
+    assert_eq!(
+        p.writes,
+        vec![Write::PatchWorkload(
+            json!({"spec": {"updateStrategy": {"partition": null, "maxSurge": 2}}})
+        )]
+    );
+    // Two new pods, one not ready: not ready, and told why.
+    let t = Target {
+        updated: 2,
+        updated_ready: 1,
+        ..blue_green_cloneset(true)
+    };
+    let b = settled(
+        "CloneSet",
+        blue_green_plan(json!(0)),
+        &t,
+        PROGRESSING,
+        0,
+        VERIFYING,
+    );
+    let p = run(&b, &t, &labelled(&[2]));
+    assert_eq!(state(&p), VERIFYING);
+    assert!(p.message.is_some());
+}
+
+/// The template back at the stable revision mid-release: the BatchRelease waits (blue-green
+/// rolls back by traffic, the Rollout finalises it), it does not abort or restart.
+#[test]
+fn blue_green_rollback_waits() {
+    let mut t = blue_green_cloneset(true);
+    t.in_rollback = true;
+    t.update_revision = "rev-stable".into();
+    let b = settled(
+        "CloneSet",
+        blue_green_plan(json!(0)),
+        &cloneset(),
+        PROGRESSING,
+        0,
+        VERIFYING,
+    );
+    let p = run(&b, &t, &[]);
+    assert_eq!(
+        p.message.as_deref(),
+        Some("workload is preparing rollback, wait condition to be satisfied")
+    );
+    assert!(p.writes.is_empty());
+    assert_eq!(state(&p), VERIFYING);
+}
+
+/// A null batch partition finalises: the settings back first (not done), then once every
+/// pod is updated and ready, the HPA back, and Completed.
+#[test]
+fn blue_green_finalize_restores_in_order() {
+    let t = blue_green_cloneset(true);
+    let b = settled(
+        "CloneSet",
+        blue_green_plan(Value::Null),
+        &t,
+        FINALIZING,
+        0,
+        READY,
+    );
+    let p = run(&b, &t, &[]);
+    assert_eq!(p.status.phase.as_deref(), Some(FINALIZING));
+    let Write::PatchWorkload(w) = &p.writes[0] else {
+        panic!("{:?}", p.writes)
+    };
+    assert_eq!(w["spec"]["updateStrategy"]["maxUnavailable"], "20%");
+    assert_eq!(
+        w["metadata"]["annotations"][super::bluegreen::ORIGINAL],
+        Value::Null
+    );
+    let mut t = blue_green_cloneset(true);
+    let f = t.blue_green.as_mut().unwrap();
+    f.original = None;
+    f.ready = 10;
+    t.controlled = false;
+    t.updated = 10;
+    t.updated_ready = 10;
+    let b = settled(
+        "CloneSet",
+        blue_green_plan(Value::Null),
+        &t,
+        FINALIZING,
+        0,
+        READY,
+    );
+    let p = run(&b, &t, &[]);
+    assert_eq!(p.status.phase.as_deref(), Some(COMPLETED));
+    assert!(matches!(&p.writes[..], [Write::PatchHpa { patch, .. }]
+        if patch["spec"]["scaleTargetRef"]["name"] == "web"));
 }

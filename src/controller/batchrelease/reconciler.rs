@@ -12,8 +12,9 @@ use kube::api::Patch;
 use kube::{Resource, ResourceExt};
 use serde_json::json;
 
+use super::bluegreen;
 use super::plan::{self, Plan, Write};
-use super::target::{Canary, Target};
+use super::target::{Canary, Style, Target};
 use crate::api::batchrelease::BatchRelease;
 use crate::api::cloneset::CloneSet;
 use crate::api::statefulset::StatefulSet;
@@ -126,13 +127,16 @@ pub fn target(stores: &Stores, br: &BatchRelease) -> Option<Target> {
     let kind = TargetKind::of(&r.api_version, &r.kind)?;
     let key = (ns.clone(), r.name.clone());
     let uid = br.uid().unwrap_or_default();
+    let blue_green = plan::style(br) == Style::BlueGreen;
     match kind {
+        TargetKind::Deployment if blue_green => blue_green_deployment(stores, &key, &uid),
         TargetKind::Deployment => deployment_target(stores, &key, &uid),
         TargetKind::CloneSet => {
             let cs = stores.get::<CloneSet>(&key)?;
             let f = workload::cloneset(&cs);
             let s = cs.status.clone().unwrap_or_default();
             let u = cs.spec.update_strategy.clone().unwrap_or_default();
+            let in_rollback = f.stable_revision == f.canary_revision;
             Some(Target {
                 kind,
                 name: r.name.clone(),
@@ -148,6 +152,8 @@ pub fn target(stores: &Stores, br: &BatchRelease) -> Option<Target> {
                 stable: None,
                 canary: None,
                 stable_rolled: false,
+                in_rollback,
+                blue_green: blue_green.then(|| cloneset_facts(&cs)),
                 pod_revision: s
                     .update_revision
                     .map(|v| (keys::CONTROLLER_REVISION_HASH, v)),
@@ -244,6 +250,8 @@ fn sts_target(
         canary: None,
         stable_rolled: false,
         pod_revision: Some((keys::CONTROLLER_REVISION_HASH, f.canary_revision)),
+        in_rollback: false,
+        blue_green: None,
     })
 }
 
@@ -306,6 +314,138 @@ fn deployment_target(stores: &Stores, key: &Key, uid: &str) -> Option<Target> {
         canary: c,
         stable_rolled,
         pod_revision,
+        in_rollback: false,
+        blue_green: None,
+    })
+}
+
+/// What blue-green reads of a CloneSet.
+fn cloneset_facts(cs: &CloneSet) -> bluegreen::Facts {
+    let u = cs.spec.update_strategy.clone().unwrap_or_default();
+    let st = cs.status.clone().unwrap_or_default();
+    bluegreen::Facts {
+        strategy_type: u
+            .type_
+            .and_then(|t| serde_json::to_value(t).ok())
+            .and_then(|v| v.as_str().map(str::to_string)),
+        has_rolling_update: false,
+        max_surge: u.max_surge,
+        max_unavailable: u.max_unavailable,
+        min_ready: cs.spec.min_ready_seconds.unwrap_or(0),
+        progress_deadline: cs.spec.progress_deadline_seconds,
+        original: cs.annotations().get(bluegreen::ORIGINAL).cloned(),
+        paused: u.paused.unwrap_or(false),
+        being_deleted: cs.metadata.deletion_timestamp.is_some(),
+        status_replicas: st.replicas,
+        ready: st.ready_replicas,
+        available: st.available_replicas,
+        stable_rs: None,
+        hpa: None,
+    }
+}
+
+/// A Deployment released blue-green (upstream's "advanced Deployment" finder and
+/// `getWorkloadInfo`): the stable revision is the `stable-revision` label, the new pods are
+/// those of the ReplicaSet whose template is the Deployment's, and a rollback is that
+/// ReplicaSet being the stable one again.
+fn blue_green_deployment(stores: &Stores, key: &Key, uid: &str) -> Option<Target> {
+    let d = stores.get::<Deployment>(key)?;
+    let rss: Vec<Arc<ReplicaSet>> = stores.list::<ReplicaSet>(&key.0, |_| true);
+    let rs_refs: Vec<&ReplicaSet> = rss.iter().map(|r| r.as_ref()).collect();
+    let spec = d.spec.clone().unwrap_or_default();
+    let st = d.status.clone().unwrap_or_default();
+    let owner = d.uid().unwrap_or_default();
+    let new_rs = rs_refs
+        .iter()
+        .filter(|rs| rs.metadata.deletion_timestamp.is_none())
+        .filter(|rs| {
+            rs.owner_references()
+                .iter()
+                .any(|o| o.uid == owner && o.controller == Some(true))
+        })
+        .find(|rs| {
+            rs.spec
+                .as_ref()
+                .and_then(|s| s.template.as_ref())
+                .is_some_and(|t| crate::controller::rollout::hash::same_template(t, &spec.template))
+        });
+    let new_hash = new_rs.and_then(|rs| rs.labels().get(keys::POD_TEMPLATE_HASH).cloned());
+    let stable_label = d
+        .labels()
+        .get(keys::STABLE_REVISION)
+        .cloned()
+        .unwrap_or_default();
+    let strategy = spec.strategy.clone().unwrap_or_default();
+    let ru = strategy.rolling_update.clone();
+    let stable_rs = workload::stable_replicaset(&owner, &rs_refs).map(|rs| {
+        let min = rs
+            .spec
+            .as_ref()
+            .and_then(|s| s.min_ready_seconds)
+            .unwrap_or(0);
+        (rs.name_any(), min)
+    });
+    let f = bluegreen::Facts {
+        strategy_type: strategy.type_.clone(),
+        has_rolling_update: ru.is_some(),
+        max_surge: ru.as_ref().and_then(|r| r.max_surge.clone()),
+        max_unavailable: ru.as_ref().and_then(|r| r.max_unavailable.clone()),
+        min_ready: spec.min_ready_seconds.unwrap_or(0),
+        progress_deadline: spec.progress_deadline_seconds,
+        original: d.annotations().get(bluegreen::ORIGINAL).cloned(),
+        paused: spec.paused.unwrap_or(false),
+        being_deleted: d.metadata.deletion_timestamp.is_some(),
+        status_replicas: st.replicas.unwrap_or(0),
+        ready: st.ready_replicas.unwrap_or(0),
+        available: st.available_replicas.unwrap_or(0),
+        stable_rs,
+        hpa: None,
+    };
+    Some(Target {
+        kind: TargetKind::Deployment,
+        name: d.name_any(),
+        replicas: spec.replicas.unwrap_or(1),
+        consistent: st.observed_generation == d.metadata.generation,
+        stable_revision: stable_label.clone(),
+        update_revision: crate::controller::rollout::hash::template_hash(&spec.template),
+        updated: st.updated_replicas.unwrap_or(0),
+        updated_ready: new_rs
+            .and_then(|rs| rs.status.as_ref()?.ready_replicas)
+            .unwrap_or(0),
+        controlled: controlled_by(d.as_ref(), uid),
+        partition: None,
+        paused: spec.paused.unwrap_or(false),
+        stable: None,
+        canary: None,
+        stable_rolled: false,
+        in_rollback: !stable_label.is_empty() && new_hash.as_deref() == Some(&stable_label),
+        pod_revision: new_hash.map(|h| (keys::POD_TEMPLATE_HASH, h)),
+        blue_green: Some(f),
+    })
+}
+
+/// The HPA aimed at the BatchRelease's workload, listed only while blue-green claims or
+/// releases it (upstream lists them then too); none when the list fails.
+async fn hpa_for(cx: &Context, ns: &str, br: &BatchRelease) -> Option<bluegreen::Hpa> {
+    use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
+    let api: kube::Api<HorizontalPodAutoscaler> = kube::Api::namespaced(cx.client.clone(), ns);
+    let list = match api.list(&Default::default()).await {
+        Ok(l) => l,
+        Err(e) => {
+            tracing::warn!("listing HPAs in {ns}: {e}");
+            return None;
+        }
+    };
+    let r = &br.spec.workload_ref;
+    list.items.iter().find_map(|h| {
+        let t = &h.spec.as_ref()?.scale_target_ref;
+        let hpa = bluegreen::Hpa {
+            name: h.name_any(),
+            api_version: t.api_version.clone().unwrap_or_default(),
+            kind: t.kind.clone(),
+            target: t.name.clone(),
+        };
+        bluegreen::aims_at(&hpa, &r.api_version, &r.kind, &r.name).then_some(hpa)
     })
 }
 
@@ -331,7 +471,18 @@ fn canary_hash(c: &Deployment, rss: &[&ReplicaSet]) -> Option<String> {
 }
 
 async fn pass(cx: &Context, key: &Key, br: &BatchRelease) -> Pass {
-    let t = target(&cx.stores, br);
+    let mut t = target(&cx.stores, br);
+    let phase = br
+        .status
+        .as_ref()
+        .and_then(|s| s.phase.as_deref())
+        .unwrap_or("");
+    let claims_or_releases = !matches!(phase, plan::PROGRESSING | plan::COMPLETED);
+    if let Some(f) = t.as_mut().and_then(|t| t.blue_green.as_mut())
+        && claims_or_releases
+    {
+        f.hpa = hpa_for(cx, &key.0, br).await;
+    }
     let pods: Vec<Arc<Pod>> = match t.as_ref().and_then(|t| t.pod_revision.clone()) {
         Some((k, v)) => pods_with(&cx.stores, &key.0, k, &v),
         None => vec![],
@@ -422,6 +573,21 @@ async fn apply(
         Write::PatchCanary { name, patch } => io::merge::<Deployment>(c, ns, name, patch).await,
         Write::LabelPod { name, patch } => {
             io::patch::<Pod>(c, ns, name, Patch::Strategic(patch)).await
+        }
+        Write::PatchReplicaSet { name, patch } => io::merge::<ReplicaSet>(c, ns, name, patch).await,
+        Write::PatchHpa { name, patch } => {
+            use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
+            let api: kube::Api<HorizontalPodAutoscaler> = kube::Api::namespaced(c.clone(), ns);
+            api.patch(
+                name,
+                &crate::controller::podsync::pp(),
+                &Patch::Merge(patch),
+            )
+            .await
+            .map_err(|e| format!("patching horizontalpodautoscaler {ns}/{name}: {e}"))?;
+            Ok(crate::controller::runtime::Expect::seen::<BatchRelease>(
+                ns, &key.1,
+            ))
         }
     }
 }

@@ -31,6 +31,8 @@ pub enum Style {
     Canary,
     /// The workload's own partition.
     Partition,
+    /// The workload's own surge, new pods beside the old (Deployment, CloneSet).
+    BlueGreen,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -57,6 +59,11 @@ pub struct Target {
     pub stable_rolled: bool,
     /// The label (key, value) of pods at the update revision.
     pub pod_revision: Option<(&'static str, String)>,
+    /// The template is back at the stable revision while the release runs (upstream's
+    /// `IsRollback`, judged by template for a Deployment).
+    pub in_rollback: bool,
+    /// What blue-green style reads (Deployment, CloneSet).
+    pub blue_green: Option<super::bluegreen::Facts>,
 }
 
 /// Pods wanted at the update revision for a batch: ceil of the percentage, capped to
@@ -212,6 +219,8 @@ mod tests {
             canary: None,
             stable_rolled: false,
             pod_revision: None,
+            in_rollback: false,
+            blue_green: None,
         }
     }
 

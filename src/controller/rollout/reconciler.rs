@@ -119,7 +119,9 @@ pub fn rests(stores: &Stores, r: &Rollout) -> bool {
         Some(plan::HEALTHY) => observed && !pending,
         Some(plan::DISABLED) => observed,
         Some(plan::PHASE_PROGRESSING) => {
-            reason == "Paused" || (st.current_step_state == plan::STEP_PAUSED && manual(r))
+            reason == "Paused"
+                || (st.current_step_state == plan::STEP_PAUSED && manual(r))
+                || st.message.as_deref() == Some(plan::BLUE_GREEN_REFUSES)
         }
         Some(plan::INITIAL) => {
             observed
@@ -154,6 +156,9 @@ pub fn facts(stores: &Stores, r: &Rollout) -> Option<Facts> {
             let d = stores.get::<Deployment>(&key)?;
             let rss = stores.list::<ReplicaSet>(&ns, |_| true);
             let refs: Vec<&ReplicaSet> = rss.iter().map(|r| r.as_ref()).collect();
+            if crate::controller::rollout::plan::is_blue_green(r) {
+                return Some(workload::blue_green_deployment(&d, &refs));
+            }
             let mut canaries = stores.list::<Deployment>(&ns, |c| {
                 c.labels().get(keys::CANARY_DEPLOYMENT) == Some(&name)
                     && c.metadata.deletion_timestamp.is_none()
@@ -386,12 +391,17 @@ fn behind_back(r: &Rollout, kind: TargetKind, f: &Facts) -> Option<serde_json::V
     let phase = r.status.as_ref().and_then(|s| s.phase.as_deref());
     let name = r.name_any();
     match kind {
-        // In flight, a canary-style Deployment must stay paused (the webhook forces it).
-        TargetKind::Deployment if f.in_progressing && !f.paused => {
+        // In flight, a canary-style Deployment must stay paused (the webhook forces it); one
+        // claimed by a blue-green release runs unpaused.
+        TargetKind::Deployment if f.in_progressing && !f.paused && !f.surging => {
             Some(json!({"spec": {"paused": true}}))
         }
         _ if f.in_progressing || !f.changed || phase != Some(plan::HEALTHY) => None,
-        TargetKind::Deployment => Some(gate::patch(kind, &name, Some(&f.stable_revision))),
+        TargetKind::Deployment => Some(gate::patch(
+            kind,
+            &name,
+            Some(f.hold_revision.as_ref().unwrap_or(&f.stable_revision)),
+        )),
         _ => Some(gate::patch(kind, &name, None)),
     }
 }

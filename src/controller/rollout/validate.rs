@@ -115,13 +115,8 @@ pub fn refusal(r: &Rollout, kind: Option<TargetKind>) -> Option<String> {
             w.api_version, w.kind
         ));
     };
-    if s.blue_green.is_some() {
-        if !matches!(kind, TargetKind::Deployment | TargetKind::CloneSet) {
-            return Some(
-                "a blue-green Rollout supports only Deployment and CloneSet workloads".into(),
-            );
-        }
-        return Some("blue-green releases are not driven by the embedded controller yet; install the Kruise Rollout operator".into());
+    if s.blue_green.is_some() && !matches!(kind, TargetKind::Deployment | TargetKind::CloneSet) {
+        return Some("a blue-green Rollout supports only Deployment and CloneSet workloads".into());
     }
     if kind == TargetKind::Deployment && is_real_partition(r, Some(kind)) {
         return Some("a partition-style Deployment (enableExtraWorkloadForCanary: false) needs Kruise Rollout's own Deployment controller, which the embedded controller does not run; set enableExtraWorkloadForCanary: true".into());

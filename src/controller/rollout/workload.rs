@@ -85,6 +85,11 @@ pub struct Facts {
     pub changed: bool,
     /// It carries the `rollouts.kruise.io/workload-type` label.
     pub has_type_label: bool,
+    /// The stable revision a hold writes when it differs from `stable_revision` (a blue-green
+    /// Deployment's label is written only by the hold).
+    pub hold_revision: Option<String>,
+    /// A blue-green release has claimed it (its strategy saved): it runs unpaused.
+    pub surging: bool,
 }
 
 fn suffix(revision: &str) -> String {
@@ -174,9 +179,68 @@ pub fn deployment(
     f
 }
 
+/// A Deployment released blue-green (upstream's "advanced Deployment" finder): the stable
+/// revision is its `stable-revision` label; while a release is in progress the pods of the
+/// ReplicaSet whose template is the Deployment's are the new ones, and that ReplicaSet being
+/// the stable one is a rollback.
+pub fn blue_green_deployment(d: &Deployment, rss: &[&ReplicaSet]) -> Facts {
+    let mut f = common(d);
+    let spec = d.spec.clone().unwrap_or_default();
+    f.replicas = spec.replicas.unwrap_or(1);
+    f.paused = spec.paused.unwrap_or(false);
+    f.canary_revision = hash::template_hash(&spec.template);
+    let observed = d.status.as_ref().and_then(|s| s.observed_generation);
+    f.consistent = observed == Some(f.generation);
+    f.stable_revision = d
+        .labels()
+        .get(keys::STABLE_REVISION)
+        .cloned()
+        .unwrap_or_default();
+    f.surging = d
+        .annotations()
+        .contains_key(crate::controller::batchrelease::bluegreen::ORIGINAL);
+    let uid = d.uid().unwrap_or_default();
+    // Active ReplicaSets (scaled up) in revision order, as `GetReplicaSetsForDeployment` and
+    // `FindCanaryAndStableReplicaSet` read them.
+    let mut active: Vec<&ReplicaSet> = live_replicasets(&uid, rss)
+        .into_iter()
+        .filter(|rs| rs.spec.as_ref().and_then(|s| s.replicas).unwrap_or(0) > 0)
+        .collect();
+    active.sort_by_key(|rs| {
+        let rev = rs
+            .annotations()
+            .get("deployment.kubernetes.io/revision")
+            .and_then(|v| v.parse::<i64>().ok())
+            .unwrap_or(0);
+        (rev, rs.creation_timestamp().map(|t| t.0))
+    });
+    let same = |rs: &&ReplicaSet| {
+        rs.spec
+            .as_ref()
+            .and_then(|s| s.template.as_ref())
+            .is_some_and(|t| hash::same_template(t, &spec.template))
+    };
+    let old_rs = active.iter().find(|rs| !same(rs));
+    f.changed = old_rs.is_some();
+    // What the webhook's hold labels as stable (no label yet before the first release).
+    f.hold_revision = old_rs.map(|rs| hash_label(rs));
+    if !f.in_progressing {
+        return f;
+    }
+    let new_rs = active.iter().rev().find(|rs| same(rs));
+    if let Some(rs) = new_rs {
+        f.pod_template_hash = hash_label(rs);
+    }
+    f.in_rollback = !f.stable_revision.is_empty() && f.stable_revision == f.pod_template_hash;
+    f
+}
+
 /// A CloneSet: revisions are the suffixes of `currentRevision` / `updateRevision`.
 pub fn cloneset(cs: &CloneSet) -> Facts {
     let mut f = common(cs);
+    f.surging = cs
+        .annotations()
+        .contains_key(crate::controller::batchrelease::bluegreen::ORIGINAL);
     f.replicas = cs.spec.replicas.unwrap_or(1);
     f.paused = cs
         .spec
@@ -189,9 +253,11 @@ pub fn cloneset(cs: &CloneSet) -> Facts {
     f.stable_revision = suffix(s.current_revision.as_deref().unwrap_or_default());
     f.canary_revision = suffix(s.update_revision.as_deref().unwrap_or_default());
     f.pod_template_hash = f.canary_revision.clone();
-    f.in_rollback = s.current_revision.is_some()
+    // Status replicas, as upstream: a blue-green release's surge pods count.
+    f.in_rollback = f.in_progressing
+        && s.current_revision.is_some()
         && s.current_revision == s.update_revision
-        && s.updated_replicas != f.replicas;
+        && s.updated_replicas != s.replicas;
     f.changed = s.current_revision != s.update_revision;
     f
 }

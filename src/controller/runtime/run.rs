@@ -160,8 +160,10 @@ impl Runner {
                     None => return Err(Error::other("the watches ended unexpectedly")),
                 },
                 _ = renew.tick() => self.leases.renew().await,
-                _ = tokio::time::sleep_until(wake.into()) => self.due(&mut dirty),
+                _ = tokio::time::sleep_until(wake.into()) => {}
             }
+            // Due requeues join every round: a stream of triggers never starves them.
+            self.due(&mut dirty);
             self.notify(on_notice);
             if synced.len() < mappers.watches {
                 continue;

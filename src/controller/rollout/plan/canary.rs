@@ -77,13 +77,18 @@ pub fn run(cx: &mut Cx, f: &Facts) {
     match state(cx).as_str() {
         BEFORE_STEP_UPGRADE => {
             if !has_traffic(&step) {
-                set_state(cx, STEP_UPGRADE, false);
+                // Blue-green stamps the time and upgrades in the same pass; canary returns.
+                let blue_green = is_blue_green(cx.r());
+                set_state(cx, STEP_UPGRADE, blue_green);
+                if blue_green {
+                    upgrade(cx, f, i, n, partition_all);
+                }
                 return;
             }
             if partition_all && !net::restore_stable(cx) {
                 return;
             }
-            if i == 1 && !blue_green_without_traffic(cx, &step) && !net::pin_stable(cx) {
+            if i == 1 && !net::pin_stable(cx) {
                 return;
             }
             set_state(cx, STEP_UPGRADE, true);
@@ -115,12 +120,6 @@ pub fn run(cx: &mut Cx, f: &Facts) {
         }
         _ => {}
     }
-}
-
-/// Blue-green pins the stable Service on step 1 only when that step has traffic (it has,
-/// here); canary always does unless the canary Service is disabled.
-fn blue_green_without_traffic(cx: &Cx, step: &CanaryStep) -> bool {
-    is_blue_green(cx.r()) && !has_traffic(step)
 }
 
 fn upgrade(cx: &mut Cx, f: &Facts, i: i32, n: usize, partition_all: bool) {

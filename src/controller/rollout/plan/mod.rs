@@ -10,6 +10,7 @@ mod canary;
 mod conditions;
 mod net;
 mod progress;
+pub use progress::BLUE_GREEN_REFUSES;
 #[cfg(test)]
 mod tests;
 

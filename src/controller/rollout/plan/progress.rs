@@ -357,6 +357,10 @@ fn rollback_in_batch(r: &Rollout, kind: Option<TargetKind>) -> bool {
         )
 }
 
+/// Blue-green's answer to a new version mid-release: it waits for a person to roll back.
+pub const BLUE_GREEN_REFUSES: &str =
+    "new version releasing detected in the progress of blue-green release, please rollback first";
+
 /// A new template while a release is in flight: back to step 1 (blue-green refuses).
 fn continuous_release(cx: &mut Cx) {
     cx.say(
@@ -365,7 +369,7 @@ fn continuous_release(cx: &mut Cx) {
     );
     let now = cx.now();
     if is_blue_green(cx.r()) {
-        cx.plan.status.message = Some("new version releasing detected in the progress of blue-green release, please rollback first".into());
+        cx.plan.status.message = Some(BLUE_GREEN_REFUSES.into());
         return;
     }
     if canary::reset(cx) {

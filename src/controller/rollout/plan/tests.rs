@@ -156,6 +156,8 @@ fn facts() -> Facts {
         paused: true,
         changed: true,
         has_type_label: true,
+        hold_revision: None,
+        surging: false,
     }
 }
 
