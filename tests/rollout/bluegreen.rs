@@ -387,3 +387,106 @@ async fn blue_green_cloneset_with_hpa() {
     assert_eq!(hpa_target(hpa), "shop", "the HPA is back");
     gone::<Ingress>(&ns, "shop-canary").await;
 }
+
+/// Blue-green rolled back (upstream's "bluegreen rollback case"): the template reverted after
+/// step 1 cancels the release (Rollback order: traffic to stable first), the green pods go,
+/// the blue pods are the same pods throughout, the Deployment's own settings come back.
+#[tokio::test]
+async fn blue_green_deployment_rollback() {
+    const V1: &str = "app:1";
+    let (_c, ns) = new_ns("ro-bg-back").await;
+    let name = "web";
+    create::<Deployment>(
+        &ns,
+        json!({"metadata": {"name": name, "labels": {"app": name}},
+            "spec": {"replicas": 2, "selector": {"matchLabels": {"app": name}},
+                "template": {"metadata": {"labels": {"app": name}},
+                    "spec": {"containers": [{"name": "main", "image": V1}]}}}}),
+    )
+    .await;
+    service(&ns, name).await;
+    create::<Ingress>(
+        &ns,
+        json!({"metadata": {"name": name, "annotations": {"kubernetes.io/ingress.class": "nginx"}},
+            "spec": {"rules": [{"host": "back.example.com", "http": {"paths": [
+                {"backend": {"service": {"name": name, "port": {"number": 80}}},
+                 "path": "/", "pathType": "Prefix"}]}}]}}),
+    )
+    .await;
+    blue_green(
+        &ns,
+        "bg",
+        ("apps/v1", "Deployment", name),
+        blue_green_steps(name),
+    )
+    .await;
+    available(&ns, name, 2).await;
+    let sel = BTreeMap::from([("app".to_string(), name.to_string())]);
+    let blue_uids = |ps: &[Pod]| {
+        let mut v: Vec<String> = ps
+            .iter()
+            .filter(|p| p.metadata.deletion_timestamp.is_none() && image(p) == V1)
+            .filter_map(|p| p.metadata.uid.clone())
+            .collect();
+        v.sort();
+        v
+    };
+    let before = blue_uids(&pods(&ns, &sel).await);
+
+    kruise_ok(
+        &ns,
+        &["set", "image", &format!("deployment/{name}"), "main=app:2"],
+    );
+    let st = serde_json::to_value(get_rollout(&ns, "bg").await.status).unwrap();
+    assert_eq!(paused_at(&st), (1, "StepPaused".into()), "{st:#}");
+    assert_eq!(on(&pods(&ns, &sel).await, "app:2"), 2);
+
+    kruise_ok(
+        &ns,
+        &[
+            "set",
+            "image",
+            &format!("deployment/{name}"),
+            &format!("main={V1}"),
+        ],
+    );
+    let st = rollout_until(&ns, "bg", "cancelled", |s| {
+        s["phase"] == "Healthy"
+            && condition(s, "Progressing")
+                .is_some_and(|c| c["message"] == "Rollout progressing has been cancelled")
+    })
+    .await;
+    assert_eq!(
+        condition(&st, "Succeeded").map(|c| c["status"].clone()),
+        Some(json!("False")),
+        "{st:#}"
+    );
+    let d = support::wait_for(
+        &ns.api::<Deployment>(),
+        name,
+        T,
+        "green gone",
+        |d: &Deployment| {
+            let s = d.status.clone().unwrap_or_default();
+            s.replicas == Some(2) && s.available_replicas == Some(2)
+        },
+    )
+    .await;
+    let dv = serde_json::to_value(&d).unwrap();
+    assert_ne!(dv["spec"]["paused"], json!(true));
+    assert_eq!(
+        dv["spec"]["strategy"]["rollingUpdate"],
+        json!({"maxSurge": "25%", "maxUnavailable": "25%"}),
+        "the defaults back"
+    );
+    assert!(
+        dv["metadata"]["annotations"]
+            .get("rollouts.kruise.io/original-deployment-strategy")
+            .is_none()
+    );
+    let all = pods(&ns, &sel).await;
+    assert_eq!(on(&all, "app:2"), 0, "green removed");
+    assert_eq!(blue_uids(&all), before, "the blue pods are the same pods");
+    gone::<Ingress>(&ns, &format!("{name}-canary")).await;
+    gone::<Service>(&ns, &format!("{name}-canary")).await;
+}
