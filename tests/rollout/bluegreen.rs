@@ -73,6 +73,19 @@ fn paused_at(st: &Value) -> (i64, String) {
     state(st)
 }
 
+/// A Service and an nginx Ingress in front of the pods labelled `app: name`.
+async fn behind_nginx(ns: &TestNs, name: &str) {
+    service(ns, name).await;
+    create::<Ingress>(
+        ns,
+        json!({"metadata": {"name": name, "annotations": {"kubernetes.io/ingress.class": "nginx"}},
+            "spec": {"rules": [{"host": format!("{name}.example.com"), "http": {"paths": [
+                {"backend": {"service": {"name": name, "port": {"number": 80}}},
+                 "path": "/", "pathType": "Prefix"}]}}]}}),
+    )
+    .await;
+}
+
 fn blue_green_steps(service: &str) -> Value {
     json!({"steps": [
             {"replicas": "100%", "traffic": "0%", "pause": {}},
@@ -111,15 +124,7 @@ async fn seed_003_blue_green_deployment() {
                     "spec": {"containers": [{"name": "main", "image": V1}]}}}}),
     )
     .await;
-    service(&ns, name).await;
-    create::<Ingress>(
-        &ns,
-        json!({"metadata": {"name": name, "annotations": {"kubernetes.io/ingress.class": "nginx"}},
-            "spec": {"rules": [{"host": "bg.example.com", "http": {"paths": [
-                {"backend": {"service": {"name": name, "port": {"number": 80}}},
-                 "path": "/", "pathType": "Prefix"}]}}]}}),
-    )
-    .await;
+    behind_nginx(&ns, name).await;
     blue_green(
         &ns,
         "bg",
@@ -284,15 +289,7 @@ async fn blue_green_cloneset_with_hpa() {
                 "scaleTargetRef": {"apiVersion": "apps.kruise.io/v1alpha1", "kind": "CloneSet", "name": "shop"}}}),
     )
     .await;
-    service(&ns, "shop").await;
-    create::<Ingress>(
-        &ns,
-        json!({"metadata": {"name": "shop", "annotations": {"kubernetes.io/ingress.class": "nginx"}},
-            "spec": {"rules": [{"host": "shop.example.com", "http": {"paths": [
-                {"backend": {"service": {"name": "shop", "port": {"number": 80}}},
-                 "path": "/", "pathType": "Prefix"}]}}]}}),
-    )
-    .await;
+    behind_nginx(&ns, "shop").await;
     blue_green(
         &ns,
         "bg",
@@ -404,15 +401,7 @@ async fn blue_green_deployment_rollback() {
                     "spec": {"containers": [{"name": "main", "image": V1}]}}}}),
     )
     .await;
-    service(&ns, name).await;
-    create::<Ingress>(
-        &ns,
-        json!({"metadata": {"name": name, "annotations": {"kubernetes.io/ingress.class": "nginx"}},
-            "spec": {"rules": [{"host": "back.example.com", "http": {"paths": [
-                {"backend": {"service": {"name": name, "port": {"number": 80}}},
-                 "path": "/", "pathType": "Prefix"}]}}]}}),
-    )
-    .await;
+    behind_nginx(&ns, name).await;
     blue_green(
         &ns,
         "bg",

@@ -214,12 +214,8 @@ fn special_cases(
         s.observed_workload_replicas = Some(t.replicas);
         return false;
     }
-    if progressing
-        && s.update_revision.as_deref().is_some_and(|u| !u.is_empty())
-        && s.update_revision.as_deref() != Some(&t.update_revision)
-    {
+    if progressing && revision_changed(t, s) {
         say("workload revision was changed, then abort");
-        s.update_revision = Some(t.update_revision.clone());
         return true;
     }
     if !t.consistent {
@@ -274,15 +270,22 @@ fn blue_green_cases(
         say("workload is preparing rollback, wait condition to be satisfied");
         return true;
     }
-    if progressing
-        && s.update_revision.as_deref().is_some_and(|u| !u.is_empty())
-        && s.update_revision.as_deref() != Some(&t.update_revision)
-    {
+    if progressing && revision_changed(t, s) {
         say("workload revision was changed, then abort");
-        s.update_revision = Some(t.update_revision.clone());
         return true;
     }
     false
+}
+
+/// A new update revision on a release in flight (`isWorkloadRevisionChanged`): noted, and the
+/// pass stops (the Rollout decides: continuous release, or refused for blue-green).
+fn revision_changed(t: &Target, s: &mut BatchReleaseStatus) -> bool {
+    let changed = s.update_revision.as_deref().is_some_and(|u| !u.is_empty())
+        && s.update_revision.as_deref() != Some(&t.update_revision);
+    if changed {
+        s.update_revision = Some(t.update_revision.clone());
+    }
+    changed
 }
 
 fn recalculate(br: &BatchRelease, s: &mut BatchReleaseStatus) {
