@@ -519,7 +519,9 @@ async fn pass(cx: &Context, key: &Key, br: &BatchRelease) -> Pass {
         }
     }
     out.requeue_after = p.requeue.map(std::time::Duration::from_secs);
-    if br.status.as_ref() != Some(&p.status) {
+    // The finalizer just removed, the object is gone: no status to write.
+    let gone = p.writes.contains(&Write::RemoveFinalizer);
+    if !gone && br.status.as_ref() != Some(&p.status) {
         let mut after = br.clone();
         after.status = Some(p.status.clone());
         let client = cx.client.clone();
