@@ -355,20 +355,7 @@ fn blue_green_deployment(stores: &Stores, key: &Key, uid: &str) -> Option<Target
     let spec = d.spec.clone().unwrap_or_default();
     let st = d.status.clone().unwrap_or_default();
     let owner = d.uid().unwrap_or_default();
-    let new_rs = rs_refs
-        .iter()
-        .filter(|rs| rs.metadata.deletion_timestamp.is_none())
-        .filter(|rs| {
-            rs.owner_references()
-                .iter()
-                .any(|o| o.uid == owner && o.controller == Some(true))
-        })
-        .find(|rs| {
-            rs.spec
-                .as_ref()
-                .and_then(|s| s.template.as_ref())
-                .is_some_and(|t| crate::controller::rollout::hash::same_template(t, &spec.template))
-        });
+    let (new_rs, _) = workload::new_and_old(&d, &rs_refs);
     let new_hash = new_rs.and_then(|rs| rs.labels().get(keys::POD_TEMPLATE_HASH).cloned());
     let stable_label = d
         .labels()

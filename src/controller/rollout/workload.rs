@@ -179,6 +179,36 @@ pub fn deployment(
     f
 }
 
+/// A Deployment's new ReplicaSet (the last active one whose template is the Deployment's) and
+/// its old one (the first active one whose template is not), among the active (scaled-up)
+/// ReplicaSets in revision order, as `GetReplicaSetsForDeployment` and
+/// `FindCanaryAndStableReplicaSet` read them.
+pub fn new_and_old<'a>(
+    d: &Deployment,
+    rss: &'a [&'a ReplicaSet],
+) -> (Option<&'a ReplicaSet>, Option<&'a ReplicaSet>) {
+    let template = d.spec.as_ref().map(|s| &s.template);
+    let mut active: Vec<&ReplicaSet> = live_replicasets(&d.uid().unwrap_or_default(), rss)
+        .into_iter()
+        .filter(|rs| rs.spec.as_ref().and_then(|s| s.replicas).unwrap_or(0) > 0)
+        .collect();
+    active.sort_by_key(|rs| {
+        let rev = rs
+            .annotations()
+            .get("deployment.kubernetes.io/revision")
+            .and_then(|v| v.parse::<i64>().ok())
+            .unwrap_or(0);
+        (rev, rs.creation_timestamp().map(|t| t.0))
+    });
+    let same = |rs: &ReplicaSet| {
+        let t = rs.spec.as_ref().and_then(|s| s.template.as_ref());
+        matches!((t, template), (Some(a), Some(b)) if hash::same_template(a, b))
+    };
+    let new = active.iter().rev().find(|rs| same(rs)).copied();
+    let old = active.iter().find(|rs| !same(rs)).copied();
+    (new, old)
+}
+
 /// A Deployment released blue-green (upstream's "advanced Deployment" finder): the stable
 /// revision is its `stable-revision` label; while a release is in progress the pods of the
 /// ReplicaSet whose template is the Deployment's are the new ones, and that ReplicaSet being
@@ -199,35 +229,13 @@ pub fn blue_green_deployment(d: &Deployment, rss: &[&ReplicaSet]) -> Facts {
     f.surging = d
         .annotations()
         .contains_key(crate::controller::batchrelease::bluegreen::ORIGINAL);
-    let uid = d.uid().unwrap_or_default();
-    // Active ReplicaSets (scaled up) in revision order, as `GetReplicaSetsForDeployment` and
-    // `FindCanaryAndStableReplicaSet` read them.
-    let mut active: Vec<&ReplicaSet> = live_replicasets(&uid, rss)
-        .into_iter()
-        .filter(|rs| rs.spec.as_ref().and_then(|s| s.replicas).unwrap_or(0) > 0)
-        .collect();
-    active.sort_by_key(|rs| {
-        let rev = rs
-            .annotations()
-            .get("deployment.kubernetes.io/revision")
-            .and_then(|v| v.parse::<i64>().ok())
-            .unwrap_or(0);
-        (rev, rs.creation_timestamp().map(|t| t.0))
-    });
-    let same = |rs: &&ReplicaSet| {
-        rs.spec
-            .as_ref()
-            .and_then(|s| s.template.as_ref())
-            .is_some_and(|t| hash::same_template(t, &spec.template))
-    };
-    let old_rs = active.iter().find(|rs| !same(rs));
+    let (new_rs, old_rs) = new_and_old(d, rss);
     f.changed = old_rs.is_some();
     // What the webhook's hold labels as stable (no label yet before the first release).
-    f.hold_revision = old_rs.map(|rs| hash_label(rs));
+    f.hold_revision = old_rs.map(hash_label);
     if !f.in_progressing {
         return f;
     }
-    let new_rs = active.iter().rev().find(|rs| same(rs));
     if let Some(rs) = new_rs {
         f.pod_template_hash = hash_label(rs);
     }
