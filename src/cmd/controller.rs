@@ -119,6 +119,7 @@ async fn run_controllers(global: &GlobalArgs, a: &RunArgs) -> Result<()> {
         only: None,
         also: vec![],
         identity: lease::identity(),
+        unwatched: vec![],
         until: a.exit_when_done.then_some(runtime::Until::AllAtGoal),
     };
     // `controller run` is a foreground server: stopping it on request is its normal end (0).

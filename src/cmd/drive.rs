@@ -303,6 +303,7 @@ async fn run_embedded(kube: &Kube, w: &dyn Workload, name: &str, timeout: Durati
         only: Some((ns.clone(), name.to_string())),
         also: vec![],
         identity: lease::identity(),
+        unwatched: vec![],
         until: Some(runtime::Until::Goal((embedded.settled)())),
     };
     let seen = RefCell::new(Seen::default());

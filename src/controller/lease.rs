@@ -182,25 +182,45 @@ pub async fn renew(client: &Client, held: &Lease, controller: &str, me: &str) ->
     }
 }
 
-/// Give the Lease up so a standby takes over at once.
-pub async fn release(client: &Client, ns: &str, controller: &str, me: &str) -> Result<()> {
+/// Give the Lease up so a standby takes over at once: one write from the copy we last wrote;
+/// if someone wrote it since (409), read it and give it up only if it is still ours.
+pub async fn release(
+    client: &Client,
+    held: &Lease,
+    ns: &str,
+    controller: &str,
+    me: &str,
+) -> Result<()> {
     let api: Api<Lease> = Api::namespaced(client.clone(), ns);
-    let Some(mut lease) = api
-        .get_opt(&name(controller))
-        .await
-        .map_err(|e| from_kube(e, "", None))?
-    else {
+    let give_up = |mut lease: Lease| {
+        let spec = lease.spec.get_or_insert_with(Default::default);
+        let ours = spec.holder_identity.as_deref() == Some(me);
+        spec.holder_identity = None;
+        spec.lease_duration_seconds = Some(1);
+        spec.renew_time = Some(now_micro());
+        ours.then_some(lease)
+    };
+    let failed =
+        |e: kube::Error| Error::other(format!("releasing lease {}/{}: {e}", ns, name(controller)));
+    let Some(lease) = give_up(held.clone()) else {
         return Ok(());
     };
-    let spec = lease.spec.get_or_insert_with(Default::default);
-    if spec.holder_identity.as_deref() != Some(me) {
-        return Ok(());
+    match api
+        .replace(&name(controller), &PostParams::default(), &lease)
+        .await
+    {
+        Ok(_) => return Ok(()),
+        Err(kube::Error::Api(s)) if s.code == 409 => {}
+        Err(e) => return Err(failed(e)),
     }
-    spec.holder_identity = None;
-    spec.lease_duration_seconds = Some(1);
-    spec.renew_time = Some(now_micro());
-    api.replace(&lease.name_any(), &PostParams::default(), &lease)
+    let Some(current) = api.get_opt(&name(controller)).await.map_err(failed)? else {
+        return Ok(());
+    };
+    let Some(lease) = give_up(current) else {
+        return Ok(());
+    };
+    api.replace(&name(controller), &PostParams::default(), &lease)
         .await
         .map(|_| ())
-        .map_err(|e| Error::other(format!("releasing lease {}/{}: {e}", ns, name(controller))))
+        .map_err(failed)
 }

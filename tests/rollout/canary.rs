@@ -97,6 +97,23 @@ async fn seed_002_canary_with_nginx_then_approve() {
         1,
         "before the approval only the canary pod runs v2"
     );
+    // The Rollout and BatchRelease reconcilers work under one Lease, released at the end.
+    let leases: Vec<String> = ns
+        .api::<k8s_openapi::api::coordination::v1::Lease>()
+        .list(&Default::default())
+        .await
+        .unwrap()
+        .items
+        .into_iter()
+        .filter(|l| {
+            l.spec
+                .as_ref()
+                .and_then(|s| s.holder_identity.as_ref())
+                .is_none()
+        })
+        .filter_map(|l| l.metadata.name)
+        .collect();
+    assert_eq!(leases, vec!["kubectl-kruise-rollout".to_string()]);
 
     kruise_ok(&ns, &["rollout", "approve", "rollout/rollouts-demo"]);
     let st = rollout_until(&ns, "rollouts-demo", "Healthy", |s| s["phase"] == "Healthy").await;

@@ -81,24 +81,35 @@ fn parse<'a>(args: &[&'a str]) -> Result<(Vec<&'a str>, Vec<usize>)> {
 }
 
 /// Runs `cmd` once; returns (wall time, peak RSS in KiB, exit status code).
+///
+/// The peak is the child's own `VmHWM`, read while it runs: `wait4`'s `ru_maxrss` is no use
+/// here, as a child spawned with vfork records this process's RSS (tens of MB once the audit
+/// log was parsed) at its exec.
 pub(crate) fn measure(cmd: &mut Command) -> Result<(Duration, i64, i32)> {
     let start = Instant::now();
     let child = cmd.stdout(Stdio::null()).stderr(Stdio::null()).spawn()?;
     let pid = child.id() as i32;
     let mut status = 0;
-    // SAFETY: zeroed rusage is a valid value; wait4 fills it for our own child.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    let r = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
-    let wall = start.elapsed();
-    if r < 0 {
-        return Err(fail("wait4 failed"));
+    let mut peak = 0i64;
+    loop {
+        peak = peak.max(peak_rss_kib(pid as u32));
+        // SAFETY: waitpid on our own child with WNOHANG only reads its state.
+        let r = unsafe { libc::waitpid(pid, &mut status, libc::WNOHANG) };
+        if r < 0 {
+            return Err(fail("waitpid failed"));
+        }
+        if r == pid {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(10));
     }
+    let wall = start.elapsed();
     let code = if libc::WIFEXITED(status) {
         libc::WEXITSTATUS(status)
     } else {
         -1
     };
-    Ok((wall, usage.ru_maxrss, code))
+    Ok((wall, peak, code))
 }
 
 pub(crate) fn release_binary(root: &Path) -> Result<PathBuf> {

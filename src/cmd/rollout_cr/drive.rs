@@ -231,11 +231,17 @@ async fn run_embedded(kube: &Kube, name: &str, timeout: Duration, after: After) 
             rests && (surging || workload_goal.as_ref().is_none_or(|(g, k)| g(stores, k)))
         })
     };
+    let unwatched = lock(&shared)
+        .rollout
+        .as_ref()
+        .map(|r| crate::controller::rollout::reconciler::unwatched(r))
+        .unwrap_or_default();
     let opts = Options {
         scope: Scope::Namespace(ns.clone()),
         only: Some((ns.clone(), name.to_string())),
         also,
         identity: lease::identity(),
+        unwatched,
         until: Some(runtime::Until::Goal(goal)),
     };
     let seen = Arc::new(Mutex::new(Seen::default()));
@@ -254,7 +260,14 @@ async fn run_embedded(kube: &Kube, name: &str, timeout: Duration, after: After) 
     let pods = async {
         loop {
             tokio::time::sleep(STUCK_EVERY).await;
-            let ro = lock(&shared).rollout.clone();
+            // Only a release that stands still can be held by a pod: one that moves is read
+            // from the watches alone (two requests a look, every few seconds, otherwise).
+            let ro = {
+                let s = lock(&shared);
+                (s.moved.elapsed() >= STUCK_EVERY)
+                    .then(|| s.rollout.clone())
+                    .flatten()
+            };
             if let Some(ro) = ro
                 && let Ok(Some(p)) = status::stuck(kube, &ro).await
             {
@@ -336,7 +349,12 @@ async fn run_embedded(kube: &Kube, name: &str, timeout: Duration, after: After) 
         lock(&shared).ui.clear();
         return Err(stopped(name, &ns, &last_line, seen));
     }
-    let ro = get(kube, name).await?;
+    // The copy the goal judged at rest (the watch's latest), not a read after the fact.
+    let last = lock(&shared).rollout.clone();
+    let ro = match last {
+        Some(ro) => ro,
+        None => Arc::new(get(kube, name).await?),
+    };
     let v = view::judge(&ro, replicas, Timestamp::now());
     lock(&shared).ui.finish(&v)?;
     status::verdict(&v, Some(&after), was_failed)

@@ -110,6 +110,30 @@ fn cs(s: &mut BatchReleaseStatus) -> &mut BatchReleaseCanaryStatus {
     s.canary_status.get_or_insert_with(Default::default)
 }
 
+/// Passes in a row, in memory (as the Rollout's `settle`): upstream writes the status after each
+/// state change and returns, and that write wakes the next pass. A pass whose only output is a
+/// new status is run again on that status until one has writes to make (taken, and the chain
+/// ends there) or changes nothing more; only the last status is written.
+pub fn settle(br: &BatchRelease, t: Option<&Target>, pods: &[&Pod], now: Timestamp) -> Plan {
+    let mut p = plan(br, t, pods, now);
+    let mut br = br.clone();
+    for _ in 0..SETTLE_PASSES {
+        if !p.writes.is_empty() || br.status.as_ref() == Some(&p.status) {
+            break;
+        }
+        br.status = Some(p.status.clone());
+        let next = plan(&br, t, pods, now);
+        if next.status == p.status && next.writes.is_empty() {
+            break;
+        }
+        p = next;
+    }
+    p
+}
+
+/// At most this many passes chained in memory.
+pub const SETTLE_PASSES: usize = 8;
+
 /// The pass. `pods`: the namespace's pods (only those at the update revision are read).
 pub fn plan(br: &BatchRelease, t: Option<&Target>, pods: &[&Pod], now: Timestamp) -> Plan {
     let mut p = Plan::default();

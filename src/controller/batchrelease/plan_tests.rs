@@ -1108,3 +1108,37 @@ fn blue_green_finalize_restores_in_order() {
     assert!(matches!(&p.writes[..], [Write::PatchHpa { patch, .. }]
         if patch["spec"]["scaleTargetRef"]["name"] == "web"));
 }
+
+// ---------------------------------------------------------------------------------------------
+// settle: the passes upstream runs one status write apart, chained in memory.
+
+/// Passes as upstream runs them: each stores its status, the next reads it; the first that has
+/// writes to make (or changes nothing) ends the series. Returns it and how many ran.
+fn one_write_apart(mut b: BatchRelease, t: &Target) -> (Plan, usize) {
+    for n in 1.. {
+        let p = run(&b, t, &[]);
+        if !p.writes.is_empty() || b.status.as_ref() == Some(&p.status) {
+            return (p, n);
+        }
+        b.status = Some(p.status.clone());
+    }
+    unreachable!()
+}
+
+#[test]
+fn settle_ends_where_passes_one_status_write_apart_end() {
+    let t = cloneset();
+    // New (reset → Preparing), claimed (→ Progressing), then the first batch's partition.
+    let b = br("CloneSet", plan3(json!(0)));
+    let (by_passes, n) = one_write_apart(b.clone(), &t);
+    assert!(n >= 3, "the case must chain: {n} passes");
+    let p = super::settle(&b, Some(&t), &[], now());
+    assert_eq!(p.status, by_passes.status);
+    assert_eq!(p.writes, by_passes.writes);
+    assert_eq!(state(&p), VERIFYING, "upgraded in the same pass");
+    // A pass with writes is never chained past: the workload must be seen first.
+    let b = settled("CloneSet", plan3(json!(0)), &t, PROGRESSING, 0, UPGRADING);
+    let first = run(&b, &t, &[]);
+    assert!(!first.writes.is_empty());
+    assert_eq!(super::settle(&b, Some(&t), &[], now()).status, first.status);
+}

@@ -50,6 +50,12 @@ impl Reconciler for BatchReleaseReconciler {
         "batchrelease-controller"
     }
 
+    /// The Rollout's: the two only work together (upstream's one manager leader-elects both),
+    /// so a namespace's releases have one writer and one Lease to renew.
+    fn lease(&self) -> &'static str {
+        crate::controller::rollout::reconciler::NAME
+    }
+
     fn watches(&self, w: &mut Watches) {
         w.primary::<BatchRelease>();
         w.secondary::<Deployment>(|d, s| {
@@ -475,7 +481,7 @@ async fn pass(cx: &Context, key: &Key, br: &BatchRelease) -> Pass {
         None => vec![],
     };
     let refs: Vec<&Pod> = pods.iter().map(|p| p.as_ref()).collect();
-    let p = plan::plan(br, t.as_ref(), &refs, Timestamp::now());
+    let p = plan::settle(br, t.as_ref(), &refs, Timestamp::now());
     let mut out = Pass::new(NAME, key, progress(&p));
     if let Some(m) = &p.message {
         tracing::debug!("batchrelease {}/{}: {m}", key.0, key.1);

@@ -4,6 +4,7 @@
 //! never overwritten), the grace timers upstream keeps in memory, and the gate on a workload
 //! changed behind the Rollout's back.
 
+use std::any::TypeId;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -140,6 +141,25 @@ fn manual(r: &Rollout) -> bool {
     plan::steps(r)
         .get((i.max(1) - 1) as usize)
         .is_none_or(|s| s.pause.duration.is_none())
+}
+
+/// The workload types a drive of this one Rollout (and its BatchRelease) never reads: the other
+/// kinds a Rollout may name. A Deployment's pair also needs its ReplicaSets.
+pub fn unwatched(r: &Rollout) -> Vec<TypeId> {
+    let Some(kind) = kind_of(r) else {
+        return vec![];
+    };
+    let all = [
+        (TargetKind::Deployment, TypeId::of::<Deployment>()),
+        (TargetKind::Deployment, TypeId::of::<ReplicaSet>()),
+        (TargetKind::CloneSet, TypeId::of::<CloneSet>()),
+        (TargetKind::AdvancedStatefulSet, TypeId::of::<StatefulSet>()),
+        (TargetKind::StatefulSet, TypeId::of::<NativeStatefulSet>()),
+    ];
+    all.into_iter()
+        .filter(|(k, _)| *k != kind)
+        .map(|(_, t)| t)
+        .collect()
 }
 
 fn kind_of(r: &Rollout) -> Option<TargetKind> {
@@ -284,7 +304,7 @@ impl RolloutReconciler {
             now: Timestamp::now(),
             graces: &graces,
         };
-        let mut p = plan::plan(&snapshot);
+        let mut p = plan::settle(&snapshot);
         if let Some(c) = conflict(&cx.stores, r) {
             p = Plan {
                 status: r.status.clone().unwrap_or_default(),

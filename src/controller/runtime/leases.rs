@@ -114,8 +114,9 @@ impl Leases {
     /// Give back every Lease we hold (a clean stop: the next holder need not wait it out).
     pub async fn release_all(&mut self) {
         for ((ns, controller), s) in std::mem::take(&mut self.states) {
-            if matches!(s, State::Held { .. })
-                && let Err(e) = lease::release(&self.client, &ns, controller, &self.identity).await
+            if let State::Held { lease, .. } = s
+                && let Err(e) =
+                    lease::release(&self.client, &lease, &ns, controller, &self.identity).await
             {
                 tracing::warn!("{e}");
             }

@@ -39,6 +39,11 @@ pub(crate) type WorkKey = (usize, Key);
 pub trait Reconciler: Send + Sync {
     /// Short name: `controller run --controllers`, the Lease, messages.
     fn name(&self) -> &'static str;
+    /// The controller whose Lease this one works under: its own, unless two reconcilers only
+    /// ever work together (one writer for both, one Lease to take and renew).
+    fn lease(&self) -> &'static str {
+        self.name()
+    }
     /// The source component of its Events, as upstream's controller names itself
     /// (`<kind>-controller`).
     fn event_source(&self) -> &'static str;
@@ -214,6 +219,9 @@ pub struct Options {
     /// moved too (a release plan drives its workload's reconciler); each such watch is by name.
     pub also: Vec<(&'static str, Key)>,
     pub identity: String,
+    /// Secondary types this run does not read (a command driving one object that cannot refer
+    /// to them): no list, no watch, an empty store.
+    pub unwatched: Vec<std::any::TypeId>,
     /// Stop when this holds for `only` (or, without `only`, for every object in scope).
     pub until: Option<Until>,
 }

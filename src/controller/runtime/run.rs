@@ -53,7 +53,8 @@ pub async fn run(
                 .cloned()
         })
         .collect();
-    let mut w = Watches::new(client.clone(), opts.scope.clone(), only_names);
+    let mut w = Watches::new(client.clone(), opts.scope.clone(), only_names)
+        .unwatched(opts.unwatched.clone());
     for (i, r) in reconcilers.iter().enumerate() {
         r.watches(w.for_reconciler(i));
     }
@@ -87,8 +88,8 @@ pub async fn run(
         .collect();
     if let super::Scope::Namespace(ns) = &opts.scope {
         for i in 0..r.reconcilers.len() {
-            let name = r.reconcilers[i].name();
-            r.leases.hold(ns, name).await?;
+            let lease = r.reconcilers[i].lease();
+            r.leases.hold(ns, lease).await?;
         }
     }
     r.notify(&mut on_notice);
@@ -235,7 +236,7 @@ impl Runner {
         let name = self.reconcilers[*i].name();
         // An API server that does not answer now (an outage) is retried, not fatal: the run
         // goes on from the cluster's state when it is back.
-        let held = match self.leases.hold(&k.0, name).await {
+        let held = match self.leases.hold(&k.0, self.reconcilers[*i].lease()).await {
             Ok(held) => held,
             Err(e) => {
                 tracing::warn!("{name} lease in namespace {}: {e}; retrying", k.0);

@@ -149,6 +149,8 @@ pub struct Watches {
     pending: Vec<(TypeId, Pending)>,
     mappers: HashMap<TypeId, Vec<(usize, Mapper)>>,
     stores: Stores,
+    /// Secondary types this run does not read (`Options::unwatched`).
+    unwatched: Vec<TypeId>,
 }
 
 impl Watches {
@@ -161,7 +163,27 @@ impl Watches {
             pending: Vec::new(),
             mappers: HashMap::new(),
             stores: Stores::default(),
+            unwatched: Vec::new(),
         }
+    }
+
+    pub(super) fn unwatched(mut self, types: Vec<TypeId>) -> Self {
+        self.unwatched = types;
+        self
+    }
+
+    /// A secondary type this run does not read: an empty store, no list, no watch.
+    fn skipped<K: Cached>(&mut self) -> bool {
+        let id = TypeId::of::<K>();
+        if !self.unwatched.contains(&id) || self.pending.iter().any(|(t, _)| *t == id) {
+            return false;
+        }
+        if let std::collections::hash_map::Entry::Vacant(e) = self.stores.typed.entry(id) {
+            let (reader, _) = reflector::store::<K>();
+            e.insert(Arc::new(reader.clone()));
+            self.stores.meta.insert(id, Arc::new(reader));
+        }
+        true
     }
 
     pub(super) fn for_reconciler(&mut self, index: usize) -> &mut Self {
@@ -194,6 +216,9 @@ impl Watches {
         &mut self,
         map: impl Fn(&K, &Stores) -> Vec<Key> + Send + Sync + 'static,
     ) {
+        if self.skipped::<K>() {
+            return;
+        }
         let api = api::<K>(&self.client, &self.scope);
         self.register::<K>(api, None, map, None);
     }
@@ -215,6 +240,9 @@ impl Watches {
         map: impl Fn(&K, &Stores) -> Vec<Key> + Send + Sync + 'static,
         slim: Slim<K>,
     ) {
+        if self.skipped::<K>() {
+            return;
+        }
         let api = api::<K>(&self.client, &self.scope);
         self.register::<K>(api, None, map, Some(slim));
     }

@@ -263,6 +263,45 @@ pub fn plan(s: &Snapshot) -> Plan {
     cx.plan
 }
 
+/// Passes in a row, in memory: upstream writes the status after every pass and that write wakes
+/// the next one, so a state machine stepping through states with nothing else to do costs a
+/// status write (and a round trip) per state. A pass whose only output is a new status is run
+/// again here on that status, until one has writes to make (taken, and the chain ends there) or
+/// changes nothing more; only the last status is written. Same objects, same end state; the
+/// statuses in between are never seen by anyone. Bounded, as a state machine with a cycle would
+/// otherwise spin.
+pub fn settle(s: &Snapshot) -> Plan {
+    let mut p = plan(s);
+    let mut rollout = s.rollout.clone();
+    for _ in 0..SETTLE_PASSES {
+        let quiet = p.writes.is_empty() && p.graces.is_empty() && p.refused.is_none();
+        if !quiet || rollout.status.as_ref() == Some(&p.status) {
+            break;
+        }
+        rollout.status = Some(p.status.clone());
+        let next = plan(&Snapshot {
+            rollout: &rollout,
+            kind: s.kind,
+            workload: s.workload.clone(),
+            br: s.br,
+            net: s.net,
+            now: s.now,
+            graces: s.graces,
+        });
+        if next.status == p.status && next.writes.is_empty() {
+            break;
+        }
+        let mut events = std::mem::take(&mut p.events);
+        p = next;
+        events.append(&mut p.events);
+        p.events = events;
+    }
+    p
+}
+
+/// At most this many passes chained in memory.
+pub const SETTLE_PASSES: usize = 8;
+
 /// The top-level `currentStepIndex`/`currentStepState` copy the sub-status before every write.
 fn mirror(st: &mut RolloutStatus) {
     let c = st

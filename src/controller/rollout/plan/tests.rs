@@ -258,6 +258,10 @@ impl World {
     /// One pass; the top-level step fields always mirror the sub-status (upstream
     /// `updateRolloutStatusInternal`).
     fn plan(&self) -> Plan {
+        self.pass(plan)
+    }
+
+    fn pass(&self, how: fn(&Snapshot) -> Plan) -> Plan {
         let s = Snapshot {
             rollout: &self.r,
             kind: self.kind,
@@ -267,9 +271,14 @@ impl World {
             now: self.now,
             graces: &self.graces,
         };
-        let p = plan(&s);
+        let p = how(&s);
         assert_mirrored(&p.status);
         p
+    }
+
+    /// Passes chained in memory (`settle`), as the reconciler runs them.
+    fn settle(&self) -> Plan {
+        self.pass(settle)
     }
 
     /// One pass, then its writes carried out on the world (and the BatchRelease controller
@@ -1858,4 +1867,38 @@ fn the_mirror_follows_a_whole_release() {
         }
     }
     panic!("the release did not finish: {:?}", w.r.status);
+}
+
+/// Passes as upstream runs them: each stores its status, the next reads it; the first that has
+/// writes to make (or changes nothing) ends the series. Returns it and how many ran.
+fn one_write_apart(mut w: World) -> (Plan, usize) {
+    for n in 1.. {
+        let p = w.plan();
+        if !p.writes.is_empty() || w.r.status.as_ref() == Some(&p.status) {
+            return (p, n);
+        }
+        w.r.status = Some(p.status.clone());
+    }
+    unreachable!()
+}
+
+#[test]
+fn settle_ends_where_passes_one_status_write_apart_end() {
+    // Approved at step 1 of 3: StepReady → step 2's StepUpgrade, which updates the
+    // BatchRelease (a write: the chain ends there, with that pass's writes).
+    let r = in_rolling(plain(), 1, STEP_READY);
+    let mut w = World::new(r.clone());
+    w.br = Some(ready_br(&r, 1));
+    let (by_passes, n) = one_write_apart(World {
+        br: w.br.clone(),
+        ..World::new(r)
+    });
+    assert!(n >= 2, "the case must chain: {n} passes");
+    let p = w.settle();
+    assert_eq!(p.status, by_passes.status);
+    assert_eq!(p.writes, by_passes.writes);
+    assert_eq!(common(&p.status).current_step_index, 2);
+    // Waiting (a grace, a pause): nothing more to chain, the pass is the plan.
+    let w = World::new(in_rolling(plain(), 1, STEP_PAUSED));
+    assert_eq!(w.settle().status, w.plan().status);
 }
