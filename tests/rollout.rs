@@ -16,6 +16,8 @@ mod partition;
 mod support;
 #[path = "rollout/timed.rs"]
 mod timed;
+#[path = "rollout/v1alpha1.rs"]
+mod v1alpha1;
 
 use std::collections::BTreeMap;
 use std::time::Duration;

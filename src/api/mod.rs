@@ -18,6 +18,7 @@ pub mod podunavailablebudget;
 pub mod probe;
 pub mod rollout;
 pub mod rollout_v1alpha1;
+pub mod rollout_wire;
 pub mod schema;
 pub mod sidecarset;
 pub mod statefulset;

@@ -240,8 +240,10 @@ pub async fn connect(flags: &ConnectOptions) -> Result<Kube> {
         .trim_end_matches('/')
         .to_string();
     let namespace = config.default_namespace.clone();
-    let client =
-        Client::try_from(config).map_err(|e| Error::Config(crate::error::root_cause(&e)))?;
+    let client = kube::client::ClientBuilder::try_from(config)
+        .map_err(|e| Error::Config(crate::error::root_cause(&e)))?
+        .with_layer(&super::wire::WireLayer)
+        .build();
     Ok(Kube {
         client,
         namespace,

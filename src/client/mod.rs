@@ -5,6 +5,7 @@ pub mod config;
 pub mod detect;
 pub mod kinds;
 pub mod resolve;
+pub mod wire;
 pub mod write;
 
 pub use config::{Kube, connect};

@@ -221,7 +221,8 @@ fn test(root: &Path, rest: &[&str]) -> Result<ExitCode> {
             .args(&extra)
             .env("KUBECONFIG", &state.kubeconfig)
             .env("KRUISE_TEST_CLUSTER_DIR", &state.dir)
-            .env("KRUISE_TEST_KUBECTL", &state.kubectl);
+            .env("KRUISE_TEST_KUBECTL", &state.kubectl)
+            .env("KRUISE_TEST_XTASK", std::env::current_exe()?);
         Some(run_bounded(cmd, test_timeout()))
     };
     let passed = matches!(&tests, Some(Ok(s)) if s.success());
