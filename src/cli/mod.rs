@@ -1,5 +1,6 @@
 //! The command tree (clap definitions only). What each command does lives in the `cmd` module.
 
+pub mod completion;
 pub mod controller;
 pub mod crds;
 pub mod drive;
@@ -55,4 +56,6 @@ pub enum Command {
     /// Run the embedded controllers (CloneSet) for clusters without the operator
     #[command(subcommand)]
     Controller(controller::ControllerCommand),
+    /// Write the shell completion script (bash, zsh, fish, powershell)
+    Completion(completion::CompletionArgs),
 }

@@ -1,6 +1,7 @@
 //! What each command does; thin, calling into `client`, `output` and (later) `controller`.
 
 pub mod common;
+pub mod completion;
 pub mod controller;
 pub mod crds;
 pub mod drive;
@@ -22,5 +23,6 @@ pub async fn run(cli: &Cli) -> Result<()> {
         Command::Scale(a) => scale::run(&cli.global, a).await,
         Command::Set(c) => set::run(&cli.global, c).await,
         Command::Controller(c) => controller::run(&cli.global, c).await,
+        Command::Completion(a) => completion::run(a),
     }
 }

@@ -20,8 +20,9 @@ struct Plane {
 }
 
 fn xtask() -> PathBuf {
-    std::env::var_os("KRUISE_TEST_XTASK")
-        .map(PathBuf::from)
+    std::env::var("KRUISE_TEST_XTASK")
+        .ok()
+        .map(|p| PathBuf::from(p.strip_suffix(" (deleted)").unwrap_or(&p)))
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/debug/xtask"))
 }
 

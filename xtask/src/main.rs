@@ -100,7 +100,14 @@ fn run(args: &[String]) -> Result<ExitCode> {
         ["gen"] => {
             let status = cargo()
                 .current_dir(&root)
-                .args(["test", "--locked", "--test", "manifests"])
+                .args([
+                    "test",
+                    "--locked",
+                    "--test",
+                    "manifests",
+                    "--test",
+                    "generated",
+                ])
                 .env("KRUISE_UPDATE_MANIFESTS", "1")
                 .status()?;
             Ok(if status.success() {
@@ -222,7 +229,7 @@ fn test(root: &Path, rest: &[&str]) -> Result<ExitCode> {
             .env("KUBECONFIG", &state.kubeconfig)
             .env("KRUISE_TEST_CLUSTER_DIR", &state.dir)
             .env("KRUISE_TEST_KUBECTL", &state.kubectl)
-            .env("KRUISE_TEST_XTASK", std::env::current_exe()?);
+            .env("KRUISE_TEST_XTASK", own_path()?);
         Some(run_bounded(cmd, test_timeout()))
     };
     let passed = matches!(&tests, Some(Ok(s)) if s.success());
@@ -250,4 +257,15 @@ fn test(root: &Path, rest: &[&str]) -> Result<ExitCode> {
     } else {
         ExitCode::FAILURE
     })
+}
+
+/// This binary's path for the tests to run it again. `cargo test --workspace` rebuilds it in
+/// place while it runs, and Linux then names the running file `… (deleted)`: the path is that
+/// of the new build.
+fn own_path() -> std::io::Result<std::path::PathBuf> {
+    let exe = std::env::current_exe()?;
+    let text = exe.to_string_lossy();
+    Ok(std::path::PathBuf::from(
+        text.strip_suffix(" (deleted)").unwrap_or(&text),
+    ))
 }
