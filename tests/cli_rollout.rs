@@ -4,6 +4,8 @@
 
 #[path = "cli/help_walk.rs"]
 mod help_walk;
+#[path = "cli/krew.rs"]
+mod krew;
 #[path = "cli/native.rs"]
 mod native;
 mod support;

@@ -19,17 +19,10 @@ struct Plane {
     dir: PathBuf,
 }
 
-fn xtask() -> PathBuf {
-    std::env::var("KRUISE_TEST_XTASK")
-        .ok()
-        .map(|p| PathBuf::from(p.strip_suffix(" (deleted)").unwrap_or(&p)))
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/debug/xtask"))
-}
-
 impl Plane {
     fn up(name: &str) -> Plane {
         let dir = std::env::temp_dir().join(format!("kruise-{name}-{}", support::random_suffix()));
-        let out = Command::new(xtask())
+        let out = Command::new(support::xtask_path())
             .args(["cluster", "up", "--dir"])
             .arg(&dir)
             .output()
@@ -63,7 +56,7 @@ impl Plane {
 
 impl Drop for Plane {
     fn drop(&mut self) {
-        let _ = Command::new(xtask())
+        let _ = Command::new(support::xtask_path())
             .args(["cluster", "down", "--dir"])
             .arg(&self.dir)
             .output();

@@ -56,6 +56,15 @@ pub fn kubectl_path() -> PathBuf {
     PathBuf::from(v["kubectl"].as_str().expect("state.json names kubectl"))
 }
 
+/// The xtask binary (`cargo xtask test` says where; else the default target folder). A binary
+/// rebuilt while it runs is named `… (deleted)` by Linux: the path is that of the new build.
+pub fn xtask_path() -> PathBuf {
+    std::env::var("KRUISE_TEST_XTASK")
+        .ok()
+        .map(|p| PathBuf::from(p.strip_suffix(" (deleted)").unwrap_or(&p)))
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/debug/xtask"))
+}
+
 /// A kube Config for the local cluster's admin, sending `user_agent`.
 pub async fn config_with_agent(user_agent: &str) -> Config {
     let path = kubeconfig_path();

@@ -11,6 +11,7 @@ mod bench_rollout;
 mod bins;
 mod cluster;
 mod demo;
+mod dist;
 mod pki;
 
 use std::path::{Path, PathBuf};
@@ -34,7 +35,10 @@ tasks:
   demo                        the main job: build the plugin, bring the cluster up, install the
                               CRDs and play seed 000's CloneSet story with the embedded
                               controller; the cluster stays up
-  gen                         regenerate manifests/ (the CRDs) from src/api
+  gen                         regenerate manifests/ (the CRDs) from src/api, completions/ and
+                              man/ from the clap definitions
+  dist [--debug] [--out DIR]  the krew archive of this machine's build, its sha256 and the
+                              manifest rendered from krew/kruise.yaml.tmpl (target/dist)
   bench [cli|cloneset|statefulset|daemonset|all-kinds] [--pods N[,N…]]
                               benchmarks: print figures (wall time, memory, API requests,
                               Event writes); --pods sets the CloneSet sizes (default 100,500)
@@ -115,6 +119,10 @@ fn run(args: &[String]) -> Result<ExitCode> {
             } else {
                 ExitCode::FAILURE
             })
+        }
+        ["dist", rest @ ..] => {
+            dist::run(&root, rest)?;
+            Ok(ExitCode::SUCCESS)
         }
         ["demo"] => {
             demo::run(&root)?;
