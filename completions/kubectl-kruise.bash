@@ -290,12 +290,16 @@ _kubectl_kruise() {
             return 0
             ;;
         kubectl_kruise__subcmd__completion)
-            opts="-n -s -v -y -h -V --kubeconfig --context --cluster --user --namespace --request-timeout --as --as-group --server --token --certificate-authority --tls-server-name --insecure-skip-tls-verify --v --yes --help --version bash zsh fish powershell"
+            opts="-n -s -v -y -h -V --install --kubeconfig --context --cluster --user --namespace --request-timeout --as --as-group --server --token --certificate-authority --tls-server-name --insecure-skip-tls-verify --v --yes --help --version bash zsh fish powershell kubectl-plugin"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --install)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --kubeconfig)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

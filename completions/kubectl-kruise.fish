@@ -518,6 +518,7 @@ complete -c kubectl-kruise -n "__fish_kubectl_kruise_using_subcommand controller
 complete -c kubectl-kruise -n "__fish_kubectl_kruise_using_subcommand controller; and __fish_seen_subcommand_from run" -s V -l version -d 'Print version'
 complete -c kubectl-kruise -n "__fish_kubectl_kruise_using_subcommand controller; and __fish_seen_subcommand_from help" -f -a "run" -d 'Run the embedded controllers in the foreground (for clusters without the operator)'
 complete -c kubectl-kruise -n "__fish_kubectl_kruise_using_subcommand controller; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c kubectl-kruise -n "__fish_kubectl_kruise_using_subcommand completion" -l install -d 'With kubectl-plugin: link the helper `kubectl_complete-kruise` to this binary in DIR (default `${KREW_ROOT:-~/.krew}/bin`) instead of printing a script' -r -F
 complete -c kubectl-kruise -n "__fish_kubectl_kruise_using_subcommand completion" -l kubeconfig -d 'Path to the kubeconfig file to use (overrides KUBECONFIG)' -r -F
 complete -c kubectl-kruise -n "__fish_kubectl_kruise_using_subcommand completion" -l context -d 'The name of the kubeconfig context to use' -r
 complete -c kubectl-kruise -n "__fish_kubectl_kruise_using_subcommand completion" -l cluster -d 'The name of the kubeconfig cluster to use' -r
@@ -533,7 +534,7 @@ complete -c kubectl-kruise -n "__fish_kubectl_kruise_using_subcommand completion
 complete -c kubectl-kruise -n "__fish_kubectl_kruise_using_subcommand completion" -s v -l v -d 'Log level for stderr: 0 warnings, 2 info, 4 debug, 6+ every request' -r
 complete -c kubectl-kruise -n "__fish_kubectl_kruise_using_subcommand completion" -l insecure-skip-tls-verify -d 'Do not check the server\'s certificate (insecure)'
 complete -c kubectl-kruise -n "__fish_kubectl_kruise_using_subcommand completion" -s y -l yes -d 'Answer yes to every confirmation (needed to confirm without a terminal)'
-complete -c kubectl-kruise -n "__fish_kubectl_kruise_using_subcommand completion" -s h -l help -d 'Print help'
+complete -c kubectl-kruise -n "__fish_kubectl_kruise_using_subcommand completion" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c kubectl-kruise -n "__fish_kubectl_kruise_using_subcommand completion" -s V -l version -d 'Print version'
 complete -c kubectl-kruise -n "__fish_kubectl_kruise_using_subcommand help; and not __fish_seen_subcommand_from version rollout crds scale set controller completion help" -f -a "version" -d 'Print the client and server versions, and which Kruise operators and CRDs the cluster has'
 complete -c kubectl-kruise -n "__fish_kubectl_kruise_using_subcommand help; and not __fish_seen_subcommand_from version rollout crds scale set controller completion help" -f -a "rollout" -d 'Manage the rollout of a workload or a Kruise Rollout: approve, pause, resume, restart, status, history, undo'

@@ -8,6 +8,9 @@ use kubectl_kruise::error::{Error, exit};
 use kubectl_kruise::{cmd, output};
 
 fn main() -> ExitCode {
+    if let Some(words) = completion_words() {
+        return complete(words);
+    }
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
@@ -42,6 +45,36 @@ fn main() -> ExitCode {
             ExitCode::from(e.exit_code())
         }
     }
+}
+
+/// The words to complete when kubectl asks: run as `kubectl_complete-kruise` (a link), or as
+/// `kubectl-kruise __complete …` (the script form of the helper).
+fn completion_words() -> Option<Vec<String>> {
+    let mut args = std::env::args();
+    let argv0 = args.next()?;
+    let name = std::path::Path::new(&argv0)
+        .file_name()?
+        .to_string_lossy()
+        .into_owned();
+    let rest: Vec<String> = args.collect();
+    if name == cmd::complete::HELPER {
+        return Some(rest);
+    }
+    (rest.first().map(String::as_str) == Some("__complete")).then(|| rest[1..].to_vec())
+}
+
+/// Answers kubectl's completion request; whatever fails, the shell sees no error.
+fn complete(words: Vec<String>) -> ExitCode {
+    let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    else {
+        println!(":0");
+        return ExitCode::SUCCESS;
+    };
+    let answer = runtime.block_on(cmd::complete::answer(&words));
+    print!("{answer}");
+    ExitCode::SUCCESS
 }
 
 /// `-v`: 0 our warnings only (the error we return says what failed, once), 1-3 info, 4-5

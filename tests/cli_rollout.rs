@@ -2,6 +2,8 @@
 //! behaviour on bad input — all as a user runs it: the built binary against the local cluster.
 //! `help_walk` needs no cluster: it tries every flag and value each command's help lists.
 
+#[path = "cli/complete.rs"]
+mod complete;
 #[path = "cli/help_walk.rs"]
 mod help_walk;
 #[path = "cli/krew.rs"]

@@ -12,12 +12,13 @@ use crate::error::Result;
 /// The name the scripts complete.
 pub const BIN: &str = "kubectl-kruise";
 
-fn shell(s: ShellName) -> Shell {
+fn shell(s: ShellName) -> Option<Shell> {
     match s {
-        ShellName::Bash => Shell::Bash,
-        ShellName::Zsh => Shell::Zsh,
-        ShellName::Fish => Shell::Fish,
-        ShellName::Powershell => Shell::PowerShell,
+        ShellName::Bash => Some(Shell::Bash),
+        ShellName::Zsh => Some(Shell::Zsh),
+        ShellName::Fish => Some(Shell::Fish),
+        ShellName::Powershell => Some(Shell::PowerShell),
+        ShellName::KubectlPlugin => None,
     }
 }
 
@@ -38,10 +39,13 @@ pub fn script(s: ShellName) -> String {
     // clap_complete's bash output mangles a hyphenated name (its subcommand cases never match),
     // so bash's script is made for `kubectl_kruise` and only its `complete` line names the
     // binary.
+    let Some(sh) = shell(s) else {
+        return SHIM.to_string();
+    };
     let bin = if s == ShellName::Bash { BASH_BIN } else { BIN };
     let mut out = Vec::new();
     let mut cmd = named(Cli::command(), bin);
-    clap_complete::generate(shell(s), &mut cmd, bin, &mut out);
+    clap_complete::generate(sh, &mut cmd, bin, &mut out);
     let text = String::from_utf8_lossy(&out).into_owned();
     if s != ShellName::Bash {
         return text;
@@ -100,5 +104,55 @@ fn pages(cmd: &clap::Command, name: &str, out: &mut Vec<(String, String)>) -> Re
 }
 
 pub fn run(a: &CompletionArgs) -> Result<()> {
-    crate::output::out(&script(a.shell))
+    if a.shell != ShellName::KubectlPlugin {
+        if a.install.is_some() {
+            return Err(crate::error::Error::usage(
+                "--install is for `completion kubectl-plugin`; a shell's script is printed, to be sourced or saved",
+            ));
+        }
+        return crate::output::out(&script(a.shell));
+    }
+    match &a.install {
+        None => crate::output::out(&script(a.shell)),
+        Some(dir) => install(dir.clone()),
+    }
+}
+
+/// The helper as a script, for where a link will not do: kubectl runs it with the plugin's
+/// words, it asks the plugin.
+const SHIM: &str = "#!/bin/sh\n# kubectl's completion helper for `kubectl kruise`: save as kubectl_complete-kruise on PATH\nexec kubectl-kruise __complete \"$@\"\n";
+
+/// Links `kubectl_complete-kruise` to this binary in `dir` (default krew's bin).
+fn install(dir: Option<std::path::PathBuf>) -> Result<()> {
+    use crate::error::Error;
+    let dir = match dir {
+        Some(d) => d,
+        None => match std::env::var_os("KREW_ROOT") {
+            Some(r) => std::path::PathBuf::from(r).join("bin"),
+            None => std::env::var_os("HOME")
+                .map(|h| std::path::PathBuf::from(h).join(".krew/bin"))
+                .ok_or_else(|| {
+                    Error::usage("no HOME and no KREW_ROOT: give the folder, --install DIR")
+                })?,
+        },
+    };
+    let me = std::env::current_exe()
+        .map_err(|e| Error::other(format!("finding this binary to link to: {e}")))?;
+    let link = dir.join(crate::cmd::complete::HELPER);
+    std::fs::create_dir_all(&dir)
+        .map_err(|e| Error::other(format!("creating {}: {e}", dir.display())))?;
+    match std::fs::symlink_metadata(&link) {
+        Ok(m) if m.file_type().is_symlink() => std::fs::remove_file(&link)
+            .map_err(|e| Error::other(format!("replacing {}: {e}", link.display())))?,
+        Ok(_) => {
+            return Err(Error::other(format!(
+                "{} exists and is not a link; remove it first",
+                link.display()
+            )));
+        }
+        Err(_) => {}
+    }
+    std::os::unix::fs::symlink(&me, &link)
+        .map_err(|e| Error::other(format!("linking {}: {e}", link.display())))?;
+    crate::output::outln(&format!("{} -> {}", link.display(), me.display()))
 }

@@ -1,6 +1,7 @@
 //! What each command does; thin, calling into `client`, `output` and (later) `controller`.
 
 pub mod common;
+pub mod complete;
 pub mod completion;
 pub mod controller;
 pub mod crds;

@@ -92,6 +92,8 @@ impl Env {
         let mut c = Command::new(BIN);
         c.args(args)
             .env("KUBECONFIG", &self.kubeconfig)
+            // `completion kubectl-plugin --install` links into krew's bin: a temporary one.
+            .env("KREW_ROOT", self._dir.path())
             .env("NO_COLOR", "1")
             .env_remove("CLICOLOR_FORCE")
             .env_remove("RUST_LOG")
@@ -279,6 +281,7 @@ fn value_for(env: &Env, o: &Opt, value_name: &str) -> String {
         "--server" => Some(SERVER.into()),
         "--tls-server-name" => Some("localhost".into()),
         "--controllers" => Some("cloneset".into()),
+        "--install" => Some(env._dir.path().join("bin").display().to_string()),
         _ => None,
     };
     let by_name = || -> Option<String> {
@@ -329,6 +332,9 @@ fn positional_forms(leaf: &Leaf) -> Vec<Vec<String>> {
                 }
             }
             c
+        } else if p.starts_with("SHELL") {
+            // `--install` is for the kubectl helper alone.
+            vec![vec!["kubectl-plugin".into()], vec!["bash".into()]]
         } else {
             panic!(
                 "the help walk has no plausible value for <{p}> of `{}`: teach `positional_forms`",
