@@ -624,6 +624,51 @@ async fn bad_input_is_one_clear_line_a_documented_exit_code_and_no_change() {
     );
 }
 
+/// Scaling to 0 deletes every pod: asked first, refused without a terminal unless --yes
+/// (nothing written); a dry run asks nothing.
+#[tokio::test]
+async fn scale_to_zero_asks_and_needs_yes_without_a_terminal() {
+    let client = support::client_as("cli-scale-zero").await;
+    let ns = TestNs::new(&client, "zero").await;
+    let api: Api<Deployment> = ns.api();
+    create(&api, "web", "nginx:1.27").await;
+    let n = ns.name.as_str();
+    let refused = kruise(&["-n", n, "scale", "deployment/web", "--replicas", "0"]);
+    assert_eq!(refused.status.code(), Some(2));
+    let why = stderr(&refused);
+    assert!(
+        why.contains("deployment/web") && why.contains("add --yes") && why.lines().count() == 1,
+        "{why}"
+    );
+    assert_eq!(
+        api.get("web").await.unwrap().spec.unwrap().replicas,
+        Some(2)
+    );
+    ok(kruise(&[
+        "-n",
+        n,
+        "scale",
+        "deployment/web",
+        "--replicas",
+        "0",
+        "--dry-run=client",
+    ]));
+    ok(kruise(&[
+        "-n",
+        n,
+        "scale",
+        "deployment/web",
+        "--replicas",
+        "0",
+        "-y",
+        "--no-wait",
+    ]));
+    assert_eq!(
+        api.get("web").await.unwrap().spec.unwrap().replicas,
+        Some(0)
+    );
+}
+
 #[tokio::test]
 async fn known_kinds_need_no_discovery_pause_takes_two_requests() {
     let client = support::client_as("cli-requests").await;

@@ -706,7 +706,20 @@ async fn undo_of_a_rollout_rolls_back_its_deployment_even_mid_canary() {
         "kubectl refuses a paused Deployment"
     );
 
+    // Mid-release, undo cancels the release: asked first, and without a terminal refused
+    // unless --yes (nothing written).
     let out = f.kruise(&["rollout", "undo", "rollout/web", "--no-wait"]);
+    assert_eq!(code(&out), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("add --yes"), "{}", stderr(&out));
+    let d = deployments.get("web").await.unwrap();
+    assert_eq!(
+        d.spec.unwrap().template.spec.unwrap().containers[0]
+            .image
+            .as_deref(),
+        Some("nginx:3"),
+        "nothing rolled back"
+    );
+    let out = f.kruise(&["rollout", "undo", "rollout/web", "--no-wait", "--yes"]);
     assert_eq!(code(&out), Some(0), "{}", stderr(&out));
     assert_eq!(stdout(&out).trim(), "deployment.apps/web rolled back");
     assert!(

@@ -34,7 +34,7 @@ static CRDS: OnceCell<()> = OnceCell::const_new();
 
 async fn crds() {
     CRDS.get_or_init(|| async {
-        let o = run(&["crds", "install", "--force"]).await;
+        let o = run(&["crds", "install", "--force", "--yes"]).await;
         assert!(o.status.success(), "crds install: {}", stderr(&o));
     })
     .await;

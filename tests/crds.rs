@@ -400,7 +400,26 @@ async fn a_crd_installed_by_someone_else_is_only_replaced_with_force() {
         "{diff}"
     );
 
-    let out = ok(kruise(&["crds", "install", "--force"]));
+    // Over an operator's CRD, --force asks first; without a terminal it needs --yes.
+    let refused = kruise(&["crds", "install", "--force"]);
+    assert_eq!(refused.status.code(), Some(2));
+    let why = support::stderr(&refused);
+    assert!(
+        why.contains("trafficroutings.rollouts.kruise.io (installed by")
+            && why.contains("add --yes")
+            && why.lines().count() == 1,
+        "{why}"
+    );
+    let tr = crds
+        .get("trafficroutings.rollouts.kruise.io")
+        .await
+        .unwrap();
+    assert_eq!(
+        tr.spec.conversion.unwrap().strategy,
+        "Webhook",
+        "nothing changed"
+    );
+    let out = ok(kruise(&["crds", "install", "--force", "--yes"]));
     assert!(out.contains("clonesets.apps.kruise.io configured"), "{out}");
     let tr = crds
         .get("trafficroutings.rollouts.kruise.io")

@@ -216,7 +216,7 @@ async fn undo(global: &GlobalArgs, a: &UndoArgs) -> Result<()> {
                     ));
                     return Ok(());
                 }
-                return rollout_cr::undo(cx, &name, a.to_revision, d).await;
+                return rollout_cr::undo(cx, &name, a.to_revision, d, global.yes).await;
             }
             let w = workload::of(kind);
             let written = w.undo(cx, &name, a.to_revision).await?;

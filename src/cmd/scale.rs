@@ -25,6 +25,19 @@ pub async fn run(global: &GlobalArgs, a: &ScaleArgs) -> Result<()> {
             "--delete-pod needs exactly one workload to scale",
         ));
     }
+    if a.replicas == 0 && a.write.dry_run == crate::cli::DryRun::None {
+        let what: Vec<String> = targets
+            .iter()
+            .map(|(k, n)| format!("{}/{n}", k.singular()))
+            .collect();
+        crate::output::confirm(
+            global.yes,
+            &format!(
+                "Scale {} to 0 replicas (every pod deleted)?",
+                what.join(", ")
+            ),
+        )?;
+    }
     let cx = Cx {
         kube: &kube,
         write: &a.write,

@@ -101,6 +101,31 @@ pub fn print_value<T: Serialize>(value: &T, format: Format) -> Result<()> {
     }
 }
 
+/// Asks before something a person may not mean (`--yes` answers for them). Asked only when
+/// stdin and stderr are a terminal; otherwise refused with one line saying to add `--yes`, so a
+/// script never hangs on a question and never does it unasked.
+pub fn confirm(yes: bool, question: &str) -> Result<()> {
+    if yes {
+        return Ok(());
+    }
+    if !(std::io::stdin().is_terminal() && std::io::stderr().is_terminal()) {
+        return Err(Error::usage(format!(
+            "{question} There is no terminal to ask on: add --yes to go ahead (nothing was changed)"
+        )));
+    }
+    match dialoguer::Confirm::new()
+        .with_prompt(question)
+        .default(false)
+        .interact()
+    {
+        Ok(true) => Ok(()),
+        Ok(false) => Err(Error::other("not confirmed: nothing was changed")),
+        Err(e) => Err(Error::other(format!(
+            "asking for confirmation: {e} (nothing was changed; --yes goes ahead without asking)"
+        ))),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

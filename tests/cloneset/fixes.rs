@@ -130,7 +130,7 @@ pub(super) async fn loosen_crd(
 
 /// Our CRD back (`crds install --force`).
 pub(super) async fn restore_crd(_one: tokio::sync::MutexGuard<'static, ()>) {
-    let restore = run(&["crds", "install", "--force"]).await;
+    let restore = run(&["crds", "install", "--force", "--yes"]).await;
     assert!(restore.status.success(), "{}", stderr(&restore));
 }
 

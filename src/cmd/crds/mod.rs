@@ -132,6 +132,21 @@ async fn install(global: &GlobalArgs, a: &InstallArgs) -> Result<()> {
         }
         existing.push(found);
     }
+    let foreign: Vec<String> = existing
+        .iter()
+        .flatten()
+        .filter(|f| !ours(f))
+        .map(|f| format!("{} (installed by {})", f.name_any(), installed_by(f)))
+        .collect();
+    if !foreign.is_empty() && a.write.dry_run == DryRun::None {
+        output::confirm(
+            global.yes,
+            &format!(
+                "Replace {} with ours (an operator's conversion webhook goes with them)?",
+                foreign.join(", ")
+            ),
+        )?;
+    }
     let mut pp = PatchParams::apply(&a.write.field_manager).force();
     pp.dry_run = a.write.dry_run == DryRun::Server;
     let suffix = if pp.dry_run { " (server dry run)" } else { "" };

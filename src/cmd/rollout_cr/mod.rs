@@ -216,10 +216,21 @@ pub async fn change(cx: &Cx<'_>, name: &str, verb: Verb, d: Option<Drive>) -> Re
 
 /// `rollout undo rollout/NAME`: its workload's undo (as kruise-tools does), then the Rollout
 /// driven while it takes the rollback in (a release in progress is cancelled).
-pub async fn undo(cx: &Cx<'_>, name: &str, to_revision: i64, d: Drive) -> Result<()> {
+pub async fn undo(cx: &Cx<'_>, name: &str, to_revision: i64, d: Drive, yes: bool) -> Result<()> {
     let ro = get(cx.kube, name).await?;
     let (kind, wname) = workload_of(&ro)?;
     let w = workload::of(kind);
+    if cx.dry_run() == crate::cli::DryRun::None
+        && ro.status.as_ref().and_then(|s| s.phase.as_deref()) == Some("Progressing")
+    {
+        output::confirm(
+            yes,
+            &format!(
+                "Roll {}/{wname} back, cancelling rollout \"{name}\"'s release in progress?",
+                kind.singular()
+            ),
+        )?;
+    }
     output::note(&format!(
         "rollout \"{name}\" releases {}/{wname}: rolling that back",
         kind.singular()
