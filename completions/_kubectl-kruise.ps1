@@ -49,7 +49,7 @@ Register-ArgumentCompleter -Native -CommandName 'kubectl-kruise' -ScriptBlock {
             [CompletionResult]::new('crds', 'crds', [CompletionResultType]::ParameterValue, 'Install, inspect and compare the Kruise CRDs (for clusters without the operator)')
             [CompletionResult]::new('scale', 'scale', [CompletionResultType]::ParameterValue, 'Set the number of replicas, deleting chosen pods first')
             [CompletionResult]::new('set', 'set', [CompletionResultType]::ParameterValue, 'Change a workload: images (in place for CloneSet)')
-            [CompletionResult]::new('controller', 'controller', [CompletionResultType]::ParameterValue, 'Run the embedded controllers (CloneSet) for clusters without the operator')
+            [CompletionResult]::new('controller', 'controller', [CompletionResultType]::ParameterValue, 'Run the embedded controllers (CloneSet, Advanced StatefulSet and DaemonSet, Kruise Rollout) for clusters without the operator')
             [CompletionResult]::new('completion', 'completion', [CompletionResultType]::ParameterValue, 'Write the shell completion script (bash, zsh, fish, powershell)')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -779,7 +779,7 @@ Register-ArgumentCompleter -Native -CommandName 'kubectl-kruise' -ScriptBlock {
             [CompletionResult]::new('crds', 'crds', [CompletionResultType]::ParameterValue, 'Install, inspect and compare the Kruise CRDs (for clusters without the operator)')
             [CompletionResult]::new('scale', 'scale', [CompletionResultType]::ParameterValue, 'Set the number of replicas, deleting chosen pods first')
             [CompletionResult]::new('set', 'set', [CompletionResultType]::ParameterValue, 'Change a workload: images (in place for CloneSet)')
-            [CompletionResult]::new('controller', 'controller', [CompletionResultType]::ParameterValue, 'Run the embedded controllers (CloneSet) for clusters without the operator')
+            [CompletionResult]::new('controller', 'controller', [CompletionResultType]::ParameterValue, 'Run the embedded controllers (CloneSet, Advanced StatefulSet and DaemonSet, Kruise Rollout) for clusters without the operator')
             [CompletionResult]::new('completion', 'completion', [CompletionResultType]::ParameterValue, 'Write the shell completion script (bash, zsh, fish, powershell)')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break

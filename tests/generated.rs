@@ -99,3 +99,26 @@ fn bash_completes_subcommands_and_flags() {
     );
     assert!(complete(&["kubectl-kruise", "completion", ""]).contains("powershell"));
 }
+
+/// Every command's help shows how to use it: at least one example, in `--help` and so in its
+/// man page.
+#[test]
+fn every_command_has_an_example() {
+    use clap::CommandFactory;
+    fn walk(cmd: &clap::Command, path: String, missing: &mut Vec<String>) {
+        let help = cmd
+            .get_after_long_help()
+            .or(cmd.get_after_help())
+            .map(|h| h.to_string())
+            .unwrap_or_default();
+        if !help.contains("Examples:") {
+            missing.push(path.clone());
+        }
+        for sub in cmd.get_subcommands().filter(|s| s.get_name() != "help") {
+            walk(sub, format!("{path} {}", sub.get_name()), missing);
+        }
+    }
+    let mut missing = vec![];
+    walk(&kubectl_kruise::cli::Cli::command(), "kubectl kruise".into(), &mut missing);
+    assert!(missing.is_empty(), "no example in the help of: {missing:?}");
+}

@@ -25,6 +25,9 @@ pub enum CrdsCommand {
     )]
     Diff(DiffArgs),
     /// Print this tool's CRDs as YAML (e.g. for GitOps: kubectl kruise crds print > crds.yaml)
+    #[command(
+        after_help = "Examples:\n  kubectl kruise crds print > kruise-crds.yaml\n  kubectl kruise crds print | kubectl apply --server-side -f -"
+    )]
     Print,
 }
 

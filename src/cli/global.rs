@@ -5,7 +5,9 @@ use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
 
+/// Under their own heading in every command's help, as `kubectl options` keeps them apart.
 #[derive(Args, Debug, Clone, Default)]
+#[command(next_help_heading = "Global options")]
 pub struct GlobalArgs {
     /// Path to the kubeconfig file to use (overrides KUBECONFIG)
     #[arg(long, global = true, value_name = "PATH")]

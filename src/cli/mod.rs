@@ -26,7 +26,15 @@ pub use global::{
     long_about = "kubectl kruise manages OpenKruise workloads and Kruise Rollout releases with the flags and \
 habits of kubectl. Where no OpenKruise operator is installed, its embedded controller performs the same \
 reconciliation from the terminal.",
-    after_help = "Exit codes: 0 ok, 1 error, 2 usage, 3 timeout, 4 release failed or degraded.",
+    after_help = "Examples:
+  kubectl kruise set image cloneset/web nginx=nginx:1.27 --inplace   # in place, pods kept
+  kubectl kruise rollout status cloneset/web
+  kubectl kruise scale cloneset/web --replicas 4 --delete-pod web-4x7kp
+  kubectl kruise rollout approve rollout/web                         # a Kruise Rollout's next step
+  kubectl kruise rollout undo asts/db
+  kubectl kruise crds install && kubectl kruise controller run -n default   # no operator here
+
+Exit codes: 0 ok, 1 error, 2 usage, 3 timeout, 4 release failed or degraded, 5 paused.",
     propagate_version = true,
     max_term_width = 100
 )]
@@ -43,18 +51,46 @@ pub enum Command {
     Version(version::VersionArgs),
     /// Manage the rollout of a workload or a Kruise Rollout: approve, pause, resume, restart,
     /// status, history, undo
-    #[command(subcommand)]
+    #[command(
+        subcommand,
+        after_help = "Examples:
+  kubectl kruise rollout status cloneset/web          # CloneSet (cs), in place or recreate
+  kubectl kruise rollout pause asts/db                # Advanced StatefulSet (asts)
+  kubectl kruise rollout history ads/log-agent        # Advanced DaemonSet (ads)
+  kubectl kruise rollout undo deployment/api          # Deployments, StatefulSets, DaemonSets too
+  kubectl kruise rollout approve rollout/web          # a Kruise Rollout waiting at a step
+  kubectl kruise rollout status rollout/web --until-paused"
+    )]
     Rollout(rollout::RolloutCommand),
     /// Install, inspect and compare the Kruise CRDs (for clusters without the operator)
-    #[command(subcommand)]
+    #[command(
+        subcommand,
+        after_help = "Examples:
+  kubectl kruise crds status                 # which Kruise CRDs the cluster has, and who installed them
+  kubectl kruise crds install
+  kubectl kruise crds diff                   # ours against the cluster's
+  kubectl kruise crds print > kruise-crds.yaml"
+    )]
     Crds(crds::CrdsCommand),
     /// Set the number of replicas, deleting chosen pods first
     Scale(scale::ScaleArgs),
     /// Change a workload: images (in place for CloneSet)
-    #[command(subcommand)]
+    #[command(
+        subcommand,
+        after_help = "Examples:
+  kubectl kruise set image cloneset/web nginx=nginx:1.27 --inplace
+  kubectl kruise set image asts/db db=postgres:17
+  kubectl kruise set image deployment/api app=api:v2   # released by its Kruise Rollout, if one names it"
+    )]
     Set(set::SetCommand),
-    /// Run the embedded controllers (CloneSet) for clusters without the operator
-    #[command(subcommand)]
+    /// Run the embedded controllers (CloneSet, Advanced StatefulSet and DaemonSet, Kruise
+    /// Rollout) for clusters without the operator
+    #[command(
+        subcommand,
+        after_help = "Examples:
+  kubectl kruise controller run -n default
+  kubectl kruise controller run -A --controllers cloneset,statefulset"
+    )]
     Controller(controller::ControllerCommand),
     /// Write the shell completion script (bash, zsh, fish, powershell)
     Completion(completion::CompletionArgs),

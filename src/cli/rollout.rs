@@ -17,29 +17,29 @@ Rollout operator, the embedded Rollout controller then drives the release to its
     Approve(MutateArgs),
     /// Pause a rollout: the controller stops updating pods until resumed
     #[command(
-        after_help = "Examples:\n  kubectl kruise rollout pause deployment/web\n  kubectl kruise rollout pause deploy web api -n prod\n  kubectl kruise rollout pause rollout/web      # spec.strategy.paused: the release stops where it is"
+        after_help = "Examples:\n  kubectl kruise rollout pause cloneset/web\n  kubectl kruise rollout pause asts/db -n prod        # an Advanced StatefulSet\n  kubectl kruise rollout pause deploy web api -n prod\n  kubectl kruise rollout pause rollout/web      # spec.strategy.paused: the release stops where it is"
     )]
     Pause(PauseArgs),
     /// Resume a paused rollout
     #[command(
         long_about = "Resume a paused rollout.\n\nOn a Kruise Rollout this clears spec.strategy.paused; it does not approve a step that waits \
 for approval (StepPaused): that is `kubectl kruise rollout approve rollout/NAME`.",
-        after_help = "Examples:\n  kubectl kruise rollout resume deployment/web\n  kubectl kruise rollout resume rollout/web"
+        after_help = "Examples:\n  kubectl kruise rollout resume cloneset/web\n  kubectl kruise rollout resume ads/log-agent     # an Advanced DaemonSet\n  kubectl kruise rollout resume deployment/api\n  kubectl kruise rollout resume rollout/web"
     )]
     Resume(MutateArgs),
     /// Restart every pod of a workload through a new rollout
     #[command(
-        after_help = "Examples:\n  kubectl kruise rollout restart deployment/web\n  kubectl kruise rollout restart deployment -l app=web"
+        after_help = "Examples:\n  kubectl kruise rollout restart cloneset/web\n  kubectl kruise rollout restart asts/db\n  kubectl kruise rollout restart deployment -l app=web"
     )]
     Restart(MutateArgs),
     /// Show the status of a rollout, and watch it until it completes
     #[command(
-        after_help = "Exit codes: 0 complete (or paused, with --until-paused), 1 error, 3 --timeout reached, 4 failed (progress deadline exceeded; a Kruise Rollout release that failed or was cancelled, or whose new pod cannot start), 5 paused with updates pending (CloneSet, or a Kruise Rollout waiting for approval or paused; --watch=false; watching waits for `rollout resume` or `rollout approve` unless --until-paused).\n\nExamples:\n  kubectl kruise rollout status deployment/web\n  kubectl kruise rollout status deployment/web --timeout 5m\n  kubectl kruise rollout status deployment/web --watch=false\n  kubectl kruise rollout status rollout/web --until-paused   # returns when a step waits for approval"
+        after_help = "Exit codes: 0 complete (or paused, with --until-paused), 1 error, 3 --timeout reached, 4 failed (progress deadline exceeded; a Kruise Rollout release that failed or was cancelled, or whose new pod cannot start), 5 paused with updates pending (CloneSet, or a Kruise Rollout waiting for approval or paused; --watch=false; watching waits for `rollout resume` or `rollout approve` unless --until-paused).\n\nExamples:\n  kubectl kruise rollout status cloneset/web\n  kubectl kruise rollout status asts/db --timeout 5m\n  kubectl kruise rollout status deployment/api --watch=false\n  kubectl kruise rollout status rollout/web --until-paused   # returns when a step waits for approval"
     )]
     Status(StatusArgs),
     /// Show the revisions of a workload
     #[command(
-        after_help = "Examples:\n  kubectl kruise rollout history deployment/web\n  kubectl kruise rollout history deployment/web --revision 2\n  kubectl kruise rollout history deployment/web -o yaml\n  kubectl kruise rollout history rollout/web   # its workload's revisions"
+        after_help = "Examples:\n  kubectl kruise rollout history cloneset/web\n  kubectl kruise rollout history cloneset/web --revision 2\n  kubectl kruise rollout history asts/db -o yaml\n  kubectl kruise rollout history deployment/api\n  kubectl kruise rollout history rollout/web   # its workload's revisions"
     )]
     History(HistoryArgs),
     /// Roll back to a previous revision
@@ -47,7 +47,7 @@ for approval (StepPaused): that is `kubectl kruise rollout approve rollout/NAME`
         long_about = "Roll back to a previous revision.\n\nOn a Kruise Rollout (rollout/NAME) this rolls back the workload it releases (a release in \
 progress is then cancelled); with --fast it goes back instead to the latest earlier step that has no traffic \
 and the most replicas (the Rollout's nextStepIndex), keeping the new revision.",
-        after_help = "Examples:\n  kubectl kruise rollout undo deployment/web\n  kubectl kruise rollout undo deployment/web --to-revision 2\n  kubectl kruise rollout undo deployment/web --dry-run=client\n  kubectl kruise rollout undo rollout/web\n  kubectl kruise rollout undo rollout/web --fast"
+        after_help = "Examples:\n  kubectl kruise rollout undo cloneset/web\n  kubectl kruise rollout undo cloneset/web --to-revision 2\n  kubectl kruise rollout undo asts/db --dry-run=client\n  kubectl kruise rollout undo deployment/api\n  kubectl kruise rollout undo rollout/web --yes   # mid-release: cancels it (asked first on a terminal)\n  kubectl kruise rollout undo rollout/web --fast"
     )]
     Undo(UndoArgs),
 }

@@ -185,7 +185,8 @@ const STALL: Duration = Duration::from_secs(600);
 /// (`Outcome::Stderr`), a pod of the new revision that cannot start ends it too (4).
 pub async fn watch(kube: &Kube, w: &dyn Workload, name: &str, wait: Wait) -> Result<()> {
     let first = w.observe(kube, name, wait.revision).await?;
-    let mut ui = Ui::new(&first.progress, wait.outcome);
+    let object = format!("{}/{name}", w.kind().singular());
+    let mut ui = Ui::new(&object, &first.progress, wait.outcome);
     ui.show(&first)?;
     if wait.done(first.phase) {
         return ui.finish(&first.line, first.phase);
@@ -294,7 +295,8 @@ async fn run_embedded(kube: &Kube, w: &dyn Workload, name: &str, timeout: Durati
         )));
     };
     let first = w.observe(kube, name, 0).await?;
-    let ui = RefCell::new(Ui::new(&first.progress, Outcome::Stderr));
+    let object = format!("{}/{name}", w.kind().singular());
+    let ui = RefCell::new(Ui::new(&object, &first.progress, Outcome::Stderr));
     ui.borrow().note(&format!(
         "no controller is running: reconciling {prefix} with the embedded controller"
     ));
@@ -475,7 +477,8 @@ pub fn notice_line(n: &Notice) -> String {
     }
 }
 
-/// Progress bars on a terminal (pods updated / ready / available of N), plain lines otherwise.
+/// Progress bars on a terminal (pods updated / ready / available of N, each naming the
+/// object, starting where the object stands), plain lines otherwise.
 struct Ui {
     bars: Option<(MultiProgress, ProgressBar, ProgressBar, ProgressBar)>,
     last: String,
@@ -483,26 +486,29 @@ struct Ui {
 }
 
 impl Ui {
-    fn new(p: &Progress, outcome: Outcome) -> Ui {
+    fn new(object: &str, p: &Progress, outcome: Outcome) -> Ui {
         let bars = output::progress::enabled().then(|| {
             let m = MultiProgress::with_draw_target(ProgressDrawTarget::stderr());
-            let style = ProgressStyle::with_template("{prefix:>10} [{bar:30}] {pos}/{len} {msg}")
+            let style = ProgressStyle::with_template("{prefix} [{bar:30}] {pos}/{len} {msg}")
                 .expect("static template")
                 .progress_chars("=> ");
-            let mk = |name: &str| {
+            let width = "available".len();
+            let mk = |what: &str| {
                 let b = m.add(ProgressBar::new(p.desired.max(0) as u64));
                 b.set_style(style.clone());
-                b.set_prefix(name.to_string());
+                b.set_prefix(format!("{object} {what:>width$}"));
                 b
             };
             let (u, r, a) = (mk("updated"), mk("ready"), mk("available"));
             (m, u, r, a)
         });
-        Ui {
+        let ui = Ui {
             bars,
             outcome,
             last: String::new(),
-        }
+        };
+        ui.set(p);
+        ui
     }
 
     fn note(&self, line: &str) {
