@@ -119,6 +119,10 @@ fn every_command_has_an_example() {
         }
     }
     let mut missing = vec![];
-    walk(&kubectl_kruise::cli::Cli::command(), "kubectl kruise".into(), &mut missing);
+    walk(
+        &kubectl_kruise::cli::Cli::command(),
+        "kubectl kruise".into(),
+        &mut missing,
+    );
     assert!(missing.is_empty(), "no example in the help of: {missing:?}");
 }

@@ -1,8 +1,10 @@
-//! `cargo xtask demo`: the main job. Builds the plugin, brings the local control plane up,
-//! installs the CRDs and plays seed 000's CloneSet story with the embedded controller —
-//! create, scale, delete a chosen pod, in-place update, partitioned release — through real
-//! `kubectl kruise …` (the plugin found on PATH), printing every command so a reader can
-//! replay it. The cluster stays up at the end.
+//! `cargo xtask demo [--only cloneset|statefulset|rollout]`: the main job. Builds the plugin,
+//! brings the local control plane up, installs the CRDs and plays, with the embedded
+//! controllers: seed 000's CloneSet story (create, scale, delete a chosen pod, in-place update,
+//! partitioned release), an Advanced StatefulSet updated in place under a partition, and a
+//! Kruise Rollout canary with nginx traffic approved step by step — through real `kubectl
+//! kruise …` (the plugin found on PATH), printing every command so a reader can replay it. The
+//! cluster stays up at the end.
 
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -133,7 +135,16 @@ fn seed(root: &Path, step: u8, out_dir: &Path) -> Result<String> {
     Ok(path.display().to_string())
 }
 
-pub fn run(root: &Path) -> Result<()> {
+pub fn run(root: &Path, args: &[&str]) -> Result<()> {
+    let only = match args {
+        [] => None,
+        ["--only", name @ ("cloneset" | "statefulset" | "rollout")] => Some(*name),
+        _ => {
+            return Err(fail(format!(
+                "demo: unknown arguments {args:?}; use --only cloneset|statefulset|rollout"
+            )));
+        }
+    };
     let status = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
         .current_dir(root)
         .args(["build", "--locked", "--bin", "kubectl-kruise"])
@@ -159,6 +170,30 @@ pub fn run(root: &Path) -> Result<()> {
     demo.kubectl(&["kruise", "version", "--client"])?;
     demo.say("Install the Kruise CRDs (no operator in this cluster)");
     demo.kubectl(&["kruise", "crds", "install"])?;
+    // A run before may have left Rollouts and BatchReleases, whose finalizers only a running
+    // controller removes: let them go first, or the namespace would wait for ever.
+    for kind in [
+        "rollouts.rollouts.kruise.io",
+        "batchreleases.rollouts.kruise.io",
+    ] {
+        let names = cluster::kubectl(&demo.state, &["get", kind, "-n", NS, "-o", "name"])
+            .unwrap_or_default();
+        for name in names.lines().filter(|l| !l.is_empty()) {
+            let _ = cluster::kubectl(
+                &demo.state,
+                &[
+                    "patch",
+                    name,
+                    "-n",
+                    NS,
+                    "--type",
+                    "merge",
+                    "-p",
+                    r#"{"metadata":{"finalizers":null}}"#,
+                ],
+            );
+        }
+    }
     let _ = cluster::kubectl(
         &demo.state,
         &[
@@ -171,8 +206,30 @@ pub fn run(root: &Path) -> Result<()> {
     );
     demo.kubectl(&["create", "namespace", NS])?;
 
+    let parts: [(&str, PartFn); 3] = [
+        ("cloneset", cloneset),
+        ("statefulset", statefulset),
+        ("rollout", rollout),
+    ];
+    for (name, part) in parts {
+        if only.is_none_or(|o| o == name) {
+            part(root, &demo, &files)?;
+        }
+    }
+    println!(
+        "\nThe cluster is still up. To continue:\n  export KUBECONFIG={}\n  export PATH={}:$PATH\n  kubectl kruise rollout status cloneset/nginxweb1 -n {NS}\n  kubectl kruise rollout status rollout/echoserver -n {NS}\nStop it with: cargo xtask cluster down",
+        demo.state.kubeconfig.display(),
+        bin_dir.display()
+    );
+    Ok(())
+}
+
+type PartFn = fn(&Path, &Demo, &Path) -> Result<()>;
+
+/// Seed 000's CloneSet story: create, scale, delete a chosen pod, in place, partition.
+fn cloneset(root: &Path, demo: &Demo, files: &Path) -> Result<()> {
     demo.say("01: the seed's CloneSet, 3 replicas; the embedded controller creates the pods");
-    demo.kubectl(&["apply", "-f", &seed(root, 1, &files)?])?;
+    demo.kubectl(&["apply", "-f", &seed(root, 1, files)?])?;
     demo.kubectl(&["kruise", "controller", "run", "-n", NS, "--exit-when-done"])?;
     demo.kubectl(&[
         "get",
@@ -334,10 +391,243 @@ pub fn run(root: &Path) -> Result<()> {
         "--watch=false",
     ])?;
 
-    println!(
-        "\nThe cluster is still up. To continue:\n  export KUBECONFIG={}\n  export PATH={}:$PATH\n  kubectl kruise rollout status cloneset/nginxweb1 -n {NS}\nStop it with: cargo xtask cluster down",
-        demo.state.kubeconfig.display(),
-        bin_dir.display()
+    Ok(())
+}
+
+/// Writes `yaml` under `files` and applies it.
+fn apply(demo: &Demo, files: &Path, name: &str, yaml: &str) -> Result<()> {
+    let path = files.join(name);
+    std::fs::write(&path, yaml)?;
+    demo.kubectl(&["apply", "-f", &path.display().to_string()])?;
+    Ok(())
+}
+
+/// `kubectl get pods -l app=APP` as `name image` lines, sorted.
+fn images(demo: &Demo, app: &str) -> Result<Vec<(String, String)>> {
+    let out = cluster::kubectl(
+        &demo.state,
+        &[
+            "get",
+            "pods",
+            "-n",
+            NS,
+            "-l",
+            &format!("app={app}"),
+            "-o",
+            "jsonpath={range .items[*]}{.metadata.name} {.spec.containers[0].image}{\"\\n\"}{end}",
+        ],
+    )?;
+    let mut v: Vec<(String, String)> = out
+        .lines()
+        .filter_map(|l| l.split_once(' '))
+        .map(|(n, i)| (n.to_string(), i.to_string()))
+        .collect();
+    v.sort();
+    Ok(v)
+}
+
+/// An Advanced StatefulSet created by the embedded controller, then updated in place under a
+/// partition: the top ordinals move, the
+/// bottom one stays.
+fn statefulset(_root: &Path, demo: &Demo, files: &Path) -> Result<()> {
+    demo.say("06: an Advanced StatefulSet of 3, in-place updates, partition 1");
+    apply(
+        demo,
+        files,
+        "asts.yaml",
+        &format!(
+            "apiVersion: apps.kruise.io/v1beta1
+kind: StatefulSet
+metadata: {{name: db, namespace: {NS}}}
+spec:
+  replicas: 3
+  serviceName: db
+  podManagementPolicy: Parallel
+  selector: {{matchLabels: {{app: db}}}}
+  updateStrategy:
+    type: RollingUpdate
+    rollingUpdate: {{partition: 1, podUpdatePolicy: InPlaceIfPossible}}
+  template:
+    metadata: {{labels: {{app: db}}}}
+    spec:
+      readinessGates: [{{conditionType: InPlaceUpdateReady}}]
+      containers: [{{name: db, image: nginx:1.26}}]
+"
+        ),
+    )?;
+    demo.kubectl(&[
+        "kruise",
+        "controller",
+        "run",
+        "-n",
+        NS,
+        "--controllers",
+        "statefulset",
+        "--exit-when-done",
+    ])?;
+    let before = images(demo, "db")?;
+    if before.len() != 3 {
+        return Err(fail(format!("3 db pods expected, found {before:?}")));
+    }
+    demo.kubectl(&[
+        "kruise",
+        "set",
+        "image",
+        "asts/db",
+        "-n",
+        NS,
+        "db=nginx:1.27",
+    ])?;
+    demo.kubectl(&["get", "pods", "-n", NS, "-l", "app=db", "-o",
+        "custom-columns=NAME:.metadata.name,IMAGE:.spec.containers[0].image,RESTARTS:.status.containerStatuses[0].restartCount"])?;
+    let after = images(demo, "db")?;
+    let want = vec![
+        ("db-0".to_string(), "nginx:1.26".to_string()),
+        ("db-1".to_string(), "nginx:1.27".to_string()),
+        ("db-2".to_string(), "nginx:1.27".to_string()),
+    ];
+    if after != want {
+        return Err(fail(format!(
+            "partition 1: db-1 and db-2 on nginx:1.27, db-0 kept; found {after:?}"
+        )));
+    }
+    println!("ok: db-2 and db-1 updated in place, db-0 kept by the partition");
+    demo.kubectl(&["kruise", "rollout", "history", "asts/db", "-n", NS])?;
+    Ok(())
+}
+
+/// Seed 002: a canary release through nginx traffic, one step waiting for approval.
+fn rollout(_root: &Path, demo: &Demo, files: &Path) -> Result<()> {
+    demo.say("07: a Deployment of 4 behind a Service and an nginx Ingress, and a Kruise Rollout: 1 canary pod and 20% of the traffic, then approval");
+    apply(
+        demo,
+        files,
+        "rollout.yaml",
+        &format!(
+            "apiVersion: apps/v1
+kind: Deployment
+metadata: {{name: echoserver, namespace: {NS}, labels: {{app: echoserver}}}}
+spec:
+  replicas: 4
+  selector: {{matchLabels: {{app: echoserver}}}}
+  template:
+    metadata: {{labels: {{app: echoserver}}}}
+    spec:
+      containers: [{{name: echoserver, image: cilium/echoserver:1.10.2}}]
+---
+apiVersion: v1
+kind: Service
+metadata: {{name: echoserver, namespace: {NS}}}
+spec:
+  selector: {{app: echoserver}}
+  ports: [{{port: 80, targetPort: 8080}}]
+---
+apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata: {{name: echoserver, namespace: {NS}, annotations: {{kubernetes.io/ingress.class: nginx}}}}
+spec:
+  rules:
+  - host: echo.example.com
+    http:
+      paths:
+      - {{path: /, pathType: Prefix, backend: {{service: {{name: echoserver, port: {{number: 80}}}}}}}}
+---
+apiVersion: rollouts.kruise.io/v1beta1
+kind: Rollout
+metadata: {{name: echoserver, namespace: {NS}}}
+spec:
+  workloadRef: {{apiVersion: apps/v1, kind: Deployment, name: echoserver}}
+  strategy:
+    canary:
+      enableExtraWorkloadForCanary: true
+      steps:
+      - {{replicas: 1, traffic: 20%, pause: {{}}}}
+      - {{replicas: 100%}}
+      trafficRoutings:
+      - {{service: echoserver, ingress: {{name: echoserver}}}}
+"
+        ),
+    )?;
+    cluster::kubectl(
+        &demo.state,
+        &[
+            "rollout",
+            "status",
+            "deployment/echoserver",
+            "-n",
+            NS,
+            "--timeout=120s",
+        ],
+    )?;
+    demo.say(
+        "set image: the Rollout holds the Deployment and the embedded controllers drive step 1",
     );
+    demo.kubectl(&[
+        "kruise",
+        "set",
+        "image",
+        "deployment/echoserver",
+        "-n",
+        NS,
+        "echoserver=cilium/echoserver:1.10.3",
+    ])?;
+    let weight = cluster::kubectl(
+        &demo.state,
+        &[
+            "get",
+            "ingress",
+            "echoserver-canary",
+            "-n",
+            NS,
+            "-o",
+            "jsonpath={.metadata.annotations.nginx\\.ingress\\.kubernetes\\.io/canary-weight}",
+        ],
+    )?;
+    demo.kubectl(&["get", "ingress,service", "-n", NS])?;
+    if weight.trim() != "20" {
+        return Err(fail(format!(
+            "the canary Ingress at weight 20, found {weight:?}"
+        )));
+    }
+    println!("ok: 1 canary pod, the canary Ingress at weight 20, waiting for approval");
+    demo.say("approve: the release goes to its end");
+    demo.kubectl(&[
+        "kruise",
+        "rollout",
+        "approve",
+        "rollout/echoserver",
+        "-n",
+        NS,
+    ])?;
+    demo.kubectl(&[
+        "kruise",
+        "rollout",
+        "status",
+        "rollout/echoserver",
+        "-n",
+        NS,
+        "--watch=false",
+    ])?;
+    // The canary Deployment is deleted at the end; its pods take a moment to go.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(90);
+    loop {
+        let imgs = images(demo, "echoserver")?;
+        if imgs.len() == 4 && imgs.iter().all(|(_, i)| i == "cilium/echoserver:1.10.3") {
+            break;
+        }
+        if std::time::Instant::now() > deadline {
+            return Err(fail(format!("4 pods on 1.10.3 expected, found {imgs:?}")));
+        }
+        std::thread::sleep(std::time::Duration::from_millis(500));
+    }
+    demo.kubectl(&[
+        "get",
+        "pods,ingress,service",
+        "-n",
+        NS,
+        "-l",
+        "app=echoserver",
+    ])?;
+    println!("ok: 4 pods on cilium/echoserver:1.10.3, the canary Ingress and Service gone");
     Ok(())
 }

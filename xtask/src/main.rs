@@ -124,8 +124,8 @@ fn run(args: &[String]) -> Result<ExitCode> {
             dist::run(&root, rest)?;
             Ok(ExitCode::SUCCESS)
         }
-        ["demo"] => {
-            demo::run(&root)?;
+        ["demo", rest @ ..] => {
+            demo::run(&root, rest)?;
             Ok(ExitCode::SUCCESS)
         }
         ["bench", rest @ ..] => {

@@ -125,21 +125,33 @@ where
     let ns = obj.namespace().unwrap_or_default();
     let name = obj.name_any();
     let api: Api<K> = Api::namespaced(client.clone(), &ns);
-    api.replace_status(
-        &name,
-        &PostParams {
-            field_manager: Some(crate::controller::podsync::FIELD_MANAGER.into()),
-            ..Default::default()
-        },
-        obj,
-    )
-    .await
-    .map(|o| Expect::at::<K>(&ns, &name, rv(o.meta().resource_version.as_ref())))
-    .map_err(|e| {
-        format!(
+    match api
+        .replace_status(
+            &name,
+            &PostParams {
+                field_manager: Some(crate::controller::podsync::FIELD_MANAGER.into()),
+                ..Default::default()
+            },
+            obj,
+        )
+        .await
+    {
+        Ok(o) => Ok(Expect::at::<K>(
+            &ns,
+            &name,
+            rv(o.meta().resource_version.as_ref()),
+        )),
+        // Someone wrote the object since it was read (an approval, the other controller): its
+        // newer version is on the way through the watch and the next pass recomputes the
+        // status from it. Nothing for a person to act on.
+        Err(e) if is(&e, 409) => {
+            tracing::debug!("status of {ns}/{name} changed under this pass; recomputed next pass");
+            Ok(Expect::seen::<K>(&ns, &name))
+        }
+        Err(e) => Err(format!(
             "writing status of {} {ns}/{name}: {}",
             K::kind(&()).to_lowercase(),
             describe(&e)
-        )
-    })
+        )),
+    }
 }
