@@ -55,7 +55,12 @@ fn krew_installs_it_and_kubectl_runs_it() {
     let dir = tempfile::tempdir().unwrap();
     let dist = dir.path().join("dist");
     let out = Command::new(crate::support::xtask_path())
-        .args(["dist", "--debug", "--out"])
+        .args([
+            "dist",
+            "--binary",
+            env!("CARGO_BIN_EXE_kubectl-kruise"),
+            "--out",
+        ])
         .arg(&dist)
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .output()

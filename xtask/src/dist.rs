@@ -2,7 +2,8 @@
 //! (`kubectl-kruise_<version>_<os>_<arch>.tar.gz`: the binary and LICENSE), its sha256, and the
 //! krew manifest rendered from `krew/kruise.yaml.tmpl` with it (`<out>/kruise.yaml`). The other
 //! platforms keep the checksums the committed `krew/kruise.yaml` has (a release renders them
-//! from their own archives). `--debug` packs the debug build (the tests' quick way).
+//! from their own archives). `--debug` packs the debug build; `--binary PATH` packs that file
+//! without building (the tests: a build during them would replace the binary they run).
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -109,17 +110,8 @@ fn pack(archive: &Path, binary: &Path, license: &Path) -> Result<()> {
     Ok(())
 }
 
-pub fn run(root: &Path, args: &[&str]) -> Result<()> {
-    let mut debug = false;
-    let mut out = root.join("target/dist");
-    let mut it = args.iter();
-    while let Some(a) = it.next() {
-        match *a {
-            "--debug" => debug = true,
-            "--out" => out = PathBuf::from(it.next().ok_or_else(|| fail("--out needs a folder"))?),
-            other => return Err(fail(format!("dist: unknown argument {other:?}"))),
-        }
-    }
+/// Builds the plugin (release unless `debug`) and returns its path.
+fn build(root: &Path, debug: bool) -> Result<PathBuf> {
     let mut build = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
     build
         .current_dir(root)
@@ -130,10 +122,33 @@ pub fn run(root: &Path, args: &[&str]) -> Result<()> {
     if !build.status()?.success() {
         return Err(fail("cargo build failed"));
     }
-    let binary = root
+    Ok(root
         .join("target")
         .join(if debug { "debug" } else { "release" })
-        .join("kubectl-kruise");
+        .join("kubectl-kruise"))
+}
+
+pub fn run(root: &Path, args: &[&str]) -> Result<()> {
+    let mut debug = false;
+    let mut given: Option<PathBuf> = None;
+    let mut out = root.join("target/dist");
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        match *a {
+            "--debug" => debug = true,
+            "--binary" => {
+                given = Some(PathBuf::from(
+                    it.next().ok_or_else(|| fail("--binary needs a path"))?,
+                ))
+            }
+            "--out" => out = PathBuf::from(it.next().ok_or_else(|| fail("--out needs a folder"))?),
+            other => return Err(fail(format!("dist: unknown argument {other:?}"))),
+        }
+    }
+    let binary = match given {
+        Some(b) => b,
+        None => build(root, debug)?,
+    };
     let (version, repository) = version_and_repository(root)?;
     let platform = platform()?;
     fs::create_dir_all(&out)?;

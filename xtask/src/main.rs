@@ -37,7 +37,8 @@ tasks:
                               controller; the cluster stays up
   gen                         regenerate manifests/ (the CRDs) from src/api, completions/ and
                               man/ from the clap definitions
-  dist [--debug] [--out DIR]  the krew archive of this machine's build, its sha256 and the
+  dist [--debug | --binary PATH] [--out DIR]
+                              the krew archive of this machine's build, its sha256 and the
                               manifest rendered from krew/kruise.yaml.tmpl (target/dist)
   bench [cli|cloneset|statefulset|daemonset|all-kinds] [--pods N[,N…]]
                               benchmarks: print figures (wall time, memory, API requests,
