@@ -14,6 +14,8 @@ mod fixes;
 #[path = "cloneset/outage.rs"]
 mod outage;
 mod support;
+#[path = "cloneset/tree.rs"]
+mod tree;
 
 use std::collections::BTreeSet;
 use std::process::Stdio;

@@ -4,6 +4,7 @@ pub mod completion;
 pub mod controller;
 pub mod crds;
 pub mod drive;
+pub mod get;
 pub mod global;
 pub mod rollout;
 pub mod scale;
@@ -29,6 +30,7 @@ reconciliation from the terminal.",
     after_help = "Examples:
   kubectl kruise set image cloneset/web nginx=nginx:1.27 --inplace   # in place, pods kept
   kubectl kruise rollout status cloneset/web
+  kubectl kruise get cloneset/web -w                                 # revisions and pods, redrawn
   kubectl kruise scale cloneset/web --replicas 4 --delete-pod web-4x7kp
   kubectl kruise rollout approve rollout/web                         # a Kruise Rollout's next step
   kubectl kruise rollout undo asts/db
@@ -72,6 +74,10 @@ pub enum Command {
   kubectl kruise crds print > kruise-crds.yaml"
     )]
     Crds(crds::CrdsCommand),
+    /// Show an object as a tree: workload → revisions → pods, or Rollout → steps → pods
+    Get(get::GetArgs),
+    /// Show an object's tree with its conditions and latest events
+    Describe(get::DescribeArgs),
     /// Set the number of replicas, deleting chosen pods first
     Scale(scale::ScaleArgs),
     /// Change a workload: images (in place for CloneSet)

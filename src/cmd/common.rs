@@ -24,7 +24,11 @@ pub async fn names(kube: &Kube, sel: Selection) -> Result<Vec<(Kind, String)>> {
     match sel {
         Selection::Named(v) => Ok(v),
         Selection::Selector(kind, labels) => {
-            let names = workload::of(kind).names(kube, &labels).await?;
+            let names = if crate::cmd::rollout_cr::is_rollout(kind) {
+                crate::cmd::rollout_cr::names(kube, &labels).await?
+            } else {
+                workload::of(kind).names(kube, &labels).await?
+            };
             if names.is_empty() {
                 output::note(&format!(
                     "No resources found in {} namespace.",

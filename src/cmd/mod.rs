@@ -6,6 +6,7 @@ pub mod completion;
 pub mod controller;
 pub mod crds;
 pub mod drive;
+pub mod get;
 pub mod rollout;
 pub mod rollout_cr;
 pub mod scale;
@@ -21,6 +22,8 @@ pub async fn run(cli: &Cli) -> Result<()> {
         Command::Version(a) => version::run(&cli.global, a).await,
         Command::Rollout(c) => rollout::run(&cli.global, c).await,
         Command::Crds(c) => crds::run(&cli.global, c).await,
+        Command::Get(a) => get::get(&cli.global, a).await,
+        Command::Describe(a) => get::describe(&cli.global, a).await,
         Command::Scale(a) => scale::run(&cli.global, a).await,
         Command::Set(c) => set::run(&cli.global, c).await,
         Command::Controller(c) => controller::run(&cli.global, c).await,

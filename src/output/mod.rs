@@ -6,6 +6,7 @@
 
 pub mod progress;
 pub mod table;
+pub mod tree;
 
 use std::io::{IsTerminal, Write};
 

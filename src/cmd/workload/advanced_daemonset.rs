@@ -175,6 +175,15 @@ impl Workload for AdvancedDaemonSetWorkload {
 
     /// The nodes are read once when the watch starts: a node added while it runs is judged
     /// by the DaemonSet's own counts, which the controller keeps current.
+    fn judge(&self, object: &Value, nodes: &[Node]) -> Result<Observed> {
+        let d = super::typed::<DaemonSet>(object, self.kind())?;
+        Ok(judged(&d, &nodes.iter().collect::<Vec<_>>()))
+    }
+
+    fn judged_by_nodes(&self) -> bool {
+        true
+    }
+
     fn watch(
         &self,
         kube: &Kube,

@@ -170,6 +170,14 @@ impl Workload for AdvancedStatefulSetWorkload {
         async move { judged(&get(kube, name).await?) }.boxed()
     }
 
+    fn judge(
+        &self,
+        object: &Value,
+        _nodes: &[k8s_openapi::api::core::v1::Node],
+    ) -> Result<Observed> {
+        judged(&super::typed::<StatefulSet>(object, self.kind())?)
+    }
+
     fn watch(
         &self,
         kube: &Kube,

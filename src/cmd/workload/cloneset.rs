@@ -173,6 +173,14 @@ impl Workload for CloneSetWorkload {
         async move { Ok(judged(&get(kube, name).await?)) }.boxed()
     }
 
+    fn judge(
+        &self,
+        object: &Value,
+        _nodes: &[k8s_openapi::api::core::v1::Node],
+    ) -> Result<Observed> {
+        Ok(judged(&super::typed::<CloneSet>(object, self.kind())?))
+    }
+
     fn watch(
         &self,
         kube: &Kube,

@@ -177,6 +177,14 @@ impl Workload for DaemonSetWorkload {
         native::observe::<DaemonSet>(kube, name).boxed()
     }
 
+    fn judge(
+        &self,
+        object: &serde_json::Value,
+        _nodes: &[k8s_openapi::api::core::v1::Node],
+    ) -> Result<Observed> {
+        native::judged(&super::typed::<DaemonSet>(object, self.kind())?)
+    }
+
     fn watch(
         &self,
         kube: &Kube,

@@ -178,6 +178,14 @@ pub trait Workload: Sync {
         name: &'a str,
         revision: i64,
     ) -> BoxFuture<'a, Result<Observed>>;
+    /// Judge the object as read (JSON), as `observe` does; `nodes` are the cluster's nodes,
+    /// which only a kind that places pods per node ([`Workload::judged_by_nodes`]) reads.
+    fn judge(&self, object: &Value, nodes: &[k8s_openapi::api::core::v1::Node])
+    -> Result<Observed>;
+    /// Whether [`Workload::judge`] needs the nodes.
+    fn judged_by_nodes(&self) -> bool {
+        false
+    }
     /// Every change of the object, judged; `None` when it is deleted.
     fn watch(
         &self,
@@ -282,6 +290,17 @@ where
             }
         })
         .boxed()
+}
+
+/// `object` read as the kind's type, or an error naming it.
+pub fn typed<K: serde::de::DeserializeOwned>(object: &Value, kind: Kind) -> Result<K> {
+    serde_json::from_value(object.clone()).map_err(|e| {
+        crate::error::Error::other(format!(
+            "cannot read {} {:?}: {e}",
+            kind.singular(),
+            object["metadata"]["name"].as_str().unwrap_or_default()
+        ))
+    })
 }
 
 /// Every kind the commands know.

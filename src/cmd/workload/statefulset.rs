@@ -195,6 +195,14 @@ impl Workload for StatefulSetWorkload {
         native::observe::<StatefulSet>(kube, name).boxed()
     }
 
+    fn judge(
+        &self,
+        object: &serde_json::Value,
+        _nodes: &[k8s_openapi::api::core::v1::Node],
+    ) -> Result<Observed> {
+        native::judged(&super::typed::<StatefulSet>(object, self.kind())?)
+    }
+
     fn watch(
         &self,
         kube: &Kube,

@@ -172,6 +172,14 @@ impl Workload for DeploymentWorkload {
         async move { judged(&get(kube, name).await?, revision) }.boxed()
     }
 
+    fn judge(
+        &self,
+        object: &serde_json::Value,
+        _nodes: &[k8s_openapi::api::core::v1::Node],
+    ) -> Result<Observed> {
+        judged(&super::typed::<Deployment>(object, self.kind())?, 0)
+    }
+
     fn watch(
         &self,
         kube: &Kube,

@@ -1,0 +1,114 @@
+//! Golden views (insta) of objects read from a real run (`tests/fixtures/tree/namespace.json`:
+//! a CloneSet of 4 under partition 2, an Advanced StatefulSet of 3 under partition 1, both
+//! after `set image`, and a Deployment's Rollout waiting for approval at step 1 of 3). The
+//! sources are picked out of the namespace as the API server would list them.
+
+use k8s_openapi::jiff::Timestamp;
+use serde_json::Value;
+
+use super::sources::{Source, Which};
+use super::view::{self, Built, Subject};
+use crate::client::kinds::{self, Kind};
+use crate::error::Error;
+use crate::output::tree::{Style, render};
+
+fn namespace() -> Vec<Value> {
+    let v: Value =
+        serde_json::from_str(include_str!("../../../tests/fixtures/tree/namespace.json")).unwrap();
+    v["items"].as_array().unwrap().clone()
+}
+
+fn now() -> Timestamp {
+    "2026-12-04T23:25:00Z".parse().unwrap()
+}
+
+/// `k=v,k2=v2` (the fixture's selectors are all matchLabels).
+fn selected(labels: &str, v: &Value) -> bool {
+    labels.split(',').all(|kv| {
+        let (k, want) = kv.split_once('=').unwrap();
+        v["metadata"]["labels"][k].as_str() == Some(want)
+    })
+}
+
+fn list(all: &[Value], s: &Option<Source>) -> Vec<Value> {
+    let Some(s) = s else { return Vec::new() };
+    all.iter()
+        .filter(|v| {
+            v["kind"] == s.resource.kind.as_str()
+                && v["apiVersion"] == s.resource.api_version.as_str()
+        })
+        .filter(|v| match &s.what {
+            Which::Name(n) => v["metadata"]["name"] == n.as_str(),
+            Which::Labels(l) => selected(l, v),
+        })
+        .cloned()
+        .collect()
+}
+
+fn built(kind: Kind, name: &str) -> Built {
+    let all = namespace();
+    let s = view::subject(kind);
+    let root = list(&all, &Some(Source::named(kind, name))).pop().unwrap();
+    let workload = view::rollout_workload(&root)
+        .filter(|_| matches!(s, Subject::Rollout))
+        .and_then(|(k, n)| list(&all, &Some(Source::named(k, &n))).pop());
+    let plan = view::sources(s, name, &root, workload.as_ref());
+    let snap: Vec<Vec<Value>> = plan.iter().map(|p| list(&all, p)).collect();
+    view::build(s, &snap, &[], now()).unwrap().unwrap()
+}
+
+fn plain(b: &Built) -> String {
+    render(&b.tree, Style { fancy: false }, now())
+}
+
+fn json(b: &Built) -> String {
+    serde_json::to_string_pretty(&b.tree).unwrap()
+}
+
+#[test]
+fn cloneset_mid_partition() {
+    let b = built(kinds::CLONESET, "web");
+    insta::assert_snapshot!("cloneset_plain", plain(&b));
+    insta::assert_snapshot!("cloneset_json", json(&b));
+    assert!(
+        matches!(b.rests, Some(Ok(()))),
+        "a partition rolled out rests"
+    );
+}
+
+#[test]
+fn advanced_statefulset_mid_update() {
+    let b = built(kinds::ADVANCED_STATEFULSET, "db");
+    insta::assert_snapshot!("asts_plain", plain(&b));
+    insta::assert_snapshot!("asts_json", json(&b));
+}
+
+#[test]
+fn rollout_at_a_paused_step() {
+    let b = built(kinds::ROLLOUT, "echoserver");
+    insta::assert_snapshot!("rollout_plain", plain(&b));
+    insta::assert_snapshot!("rollout_json", json(&b));
+    assert!(
+        matches!(b.rests, Some(Err(Error::Paused(_)))),
+        "waiting for approval rests at exit 5"
+    );
+}
+
+#[test]
+fn terminal_style_has_icons_and_the_current_step_mark() {
+    colored::control::set_override(true);
+    let b = built(kinds::ROLLOUT, "echoserver");
+    let s = render(&b.tree, Style { fancy: true }, now());
+    assert!(s.contains("॥ Paused") && s.contains("▸ step 1/3"), "{s}");
+    assert!(s.contains('\u{1b}'), "colour on a terminal");
+}
+
+#[test]
+fn a_view_without_its_object_is_none() {
+    let s = view::subject(kinds::CLONESET);
+    assert!(
+        view::build(s, &[vec![], vec![], vec![]], &[], now())
+            .unwrap()
+            .is_none()
+    );
+}
