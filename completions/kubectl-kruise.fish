@@ -44,6 +44,8 @@ complete -c kubectl-kruise -n "__fish_kubectl_kruise_needs_command" -s V -l vers
 complete -c kubectl-kruise -n "__fish_kubectl_kruise_needs_command" -f -a "version" -d 'Print the client and server versions, and which Kruise operators and CRDs the cluster has'
 complete -c kubectl-kruise -n "__fish_kubectl_kruise_needs_command" -f -a "rollout" -d 'Manage the rollout of a workload or a Kruise Rollout: approve, pause, resume, restart, status, history, undo'
 complete -c kubectl-kruise -n "__fish_kubectl_kruise_needs_command" -f -a "crds" -d 'Install, inspect and compare the Kruise CRDs (for clusters without the operator)'
+complete -c kubectl-kruise -n "__fish_kubectl_kruise_needs_command" -f -a "get" -d 'Show an object as a tree: workload → revisions → pods, or Rollout → steps → pods'
+complete -c kubectl-kruise -n "__fish_kubectl_kruise_needs_command" -f -a "describe" -d 'Show an object\'s tree with its conditions and latest events'
 complete -c kubectl-kruise -n "__fish_kubectl_kruise_needs_command" -f -a "scale" -d 'Set the number of replicas, deleting chosen pods first'
 complete -c kubectl-kruise -n "__fish_kubectl_kruise_needs_command" -f -a "set" -d 'Change a workload: images (in place for CloneSet)'
 complete -c kubectl-kruise -n "__fish_kubectl_kruise_needs_command" -f -a "controller" -d 'Run the embedded controllers (CloneSet, Advanced StatefulSet and DaemonSet, Kruise Rollout) for clusters without the operator'
@@ -398,6 +400,49 @@ complete -c kubectl-kruise -n "__fish_kubectl_kruise_using_subcommand crds; and 
 complete -c kubectl-kruise -n "__fish_kubectl_kruise_using_subcommand crds; and __fish_seen_subcommand_from help" -f -a "diff" -d 'Show how the cluster\'s Kruise CRDs differ from this tool\'s: versions, conversion, subresources, printer columns, fields and validations, each marked `chosen` when it is a difference this tool makes on purpose (exit 0: same, 1: different)'
 complete -c kubectl-kruise -n "__fish_kubectl_kruise_using_subcommand crds; and __fish_seen_subcommand_from help" -f -a "print" -d 'Print this tool\'s CRDs as YAML (e.g. for GitOps: kubectl kruise crds print > crds.yaml)'
 complete -c kubectl-kruise -n "__fish_kubectl_kruise_using_subcommand crds; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c kubectl-kruise -n "__fish_kubectl_kruise_using_subcommand get" -s l -l selector -d 'Label selector (e.g. app=web,tier!=cache) instead of names' -r
+complete -c kubectl-kruise -n "__fish_kubectl_kruise_using_subcommand get" -l timeout -d 'Give up watching after this long (e.g. 5m); 0 waits forever' -r
+complete -c kubectl-kruise -n "__fish_kubectl_kruise_using_subcommand get" -s o -l output -d 'Output format: json or yaml (the computed view)' -r -f -a "json\t''
+yaml\t''"
+complete -c kubectl-kruise -n "__fish_kubectl_kruise_using_subcommand get" -l kubeconfig -d 'Path to the kubeconfig file to use (overrides KUBECONFIG)' -r -F
+complete -c kubectl-kruise -n "__fish_kubectl_kruise_using_subcommand get" -l context -d 'The name of the kubeconfig context to use' -r
+complete -c kubectl-kruise -n "__fish_kubectl_kruise_using_subcommand get" -l cluster -d 'The name of the kubeconfig cluster to use' -r
+complete -c kubectl-kruise -n "__fish_kubectl_kruise_using_subcommand get" -l user -d 'The name of the kubeconfig user to use' -r
+complete -c kubectl-kruise -n "__fish_kubectl_kruise_using_subcommand get" -s n -l namespace -d 'The namespace scope for this request' -r
+complete -c kubectl-kruise -n "__fish_kubectl_kruise_using_subcommand get" -l request-timeout -d 'Time to wait for a single server request: 0 (none), a number of seconds, or 5s, 1m, 1h' -r
+complete -c kubectl-kruise -n "__fish_kubectl_kruise_using_subcommand get" -l as -d 'Username to impersonate for the operation' -r
+complete -c kubectl-kruise -n "__fish_kubectl_kruise_using_subcommand get" -l as-group -d 'Group to impersonate for the operation (repeatable)' -r
+complete -c kubectl-kruise -n "__fish_kubectl_kruise_using_subcommand get" -s s -l server -d 'The address and port of the Kubernetes API server' -r
+complete -c kubectl-kruise -n "__fish_kubectl_kruise_using_subcommand get" -l token -d 'Bearer token for authentication to the API server' -r
+complete -c kubectl-kruise -n "__fish_kubectl_kruise_using_subcommand get" -l certificate-authority -d 'Path to a cert file for the certificate authority' -r -F
+complete -c kubectl-kruise -n "__fish_kubectl_kruise_using_subcommand get" -l tls-server-name -d 'Server name to use for server certificate validation' -r
+complete -c kubectl-kruise -n "__fish_kubectl_kruise_using_subcommand get" -s v -l v -d 'Log level for stderr: 0 warnings, 2 info, 4 debug, 6+ every request' -r
+complete -c kubectl-kruise -n "__fish_kubectl_kruise_using_subcommand get" -s w -l watch -d 'Redraw the view on every change (one object)'
+complete -c kubectl-kruise -n "__fish_kubectl_kruise_using_subcommand get" -l until-done -d 'Watch (implies --watch) and exit once the object rests: 0 rolled out, 4 failed, 5 paused'
+complete -c kubectl-kruise -n "__fish_kubectl_kruise_using_subcommand get" -l insecure-skip-tls-verify -d 'Do not check the server\'s certificate (insecure)'
+complete -c kubectl-kruise -n "__fish_kubectl_kruise_using_subcommand get" -s y -l yes -d 'Answer yes to every confirmation (needed to confirm without a terminal)'
+complete -c kubectl-kruise -n "__fish_kubectl_kruise_using_subcommand get" -s h -l help -d 'Print help'
+complete -c kubectl-kruise -n "__fish_kubectl_kruise_using_subcommand get" -s V -l version -d 'Print version'
+complete -c kubectl-kruise -n "__fish_kubectl_kruise_using_subcommand describe" -s l -l selector -d 'Label selector (e.g. app=web,tier!=cache) instead of names' -r
+complete -c kubectl-kruise -n "__fish_kubectl_kruise_using_subcommand describe" -s o -l output -d 'Output format: json or yaml (the computed view)' -r -f -a "json\t''
+yaml\t''"
+complete -c kubectl-kruise -n "__fish_kubectl_kruise_using_subcommand describe" -l kubeconfig -d 'Path to the kubeconfig file to use (overrides KUBECONFIG)' -r -F
+complete -c kubectl-kruise -n "__fish_kubectl_kruise_using_subcommand describe" -l context -d 'The name of the kubeconfig context to use' -r
+complete -c kubectl-kruise -n "__fish_kubectl_kruise_using_subcommand describe" -l cluster -d 'The name of the kubeconfig cluster to use' -r
+complete -c kubectl-kruise -n "__fish_kubectl_kruise_using_subcommand describe" -l user -d 'The name of the kubeconfig user to use' -r
+complete -c kubectl-kruise -n "__fish_kubectl_kruise_using_subcommand describe" -s n -l namespace -d 'The namespace scope for this request' -r
+complete -c kubectl-kruise -n "__fish_kubectl_kruise_using_subcommand describe" -l request-timeout -d 'Time to wait for a single server request: 0 (none), a number of seconds, or 5s, 1m, 1h' -r
+complete -c kubectl-kruise -n "__fish_kubectl_kruise_using_subcommand describe" -l as -d 'Username to impersonate for the operation' -r
+complete -c kubectl-kruise -n "__fish_kubectl_kruise_using_subcommand describe" -l as-group -d 'Group to impersonate for the operation (repeatable)' -r
+complete -c kubectl-kruise -n "__fish_kubectl_kruise_using_subcommand describe" -s s -l server -d 'The address and port of the Kubernetes API server' -r
+complete -c kubectl-kruise -n "__fish_kubectl_kruise_using_subcommand describe" -l token -d 'Bearer token for authentication to the API server' -r
+complete -c kubectl-kruise -n "__fish_kubectl_kruise_using_subcommand describe" -l certificate-authority -d 'Path to a cert file for the certificate authority' -r -F
+complete -c kubectl-kruise -n "__fish_kubectl_kruise_using_subcommand describe" -l tls-server-name -d 'Server name to use for server certificate validation' -r
+complete -c kubectl-kruise -n "__fish_kubectl_kruise_using_subcommand describe" -s v -l v -d 'Log level for stderr: 0 warnings, 2 info, 4 debug, 6+ every request' -r
+complete -c kubectl-kruise -n "__fish_kubectl_kruise_using_subcommand describe" -l insecure-skip-tls-verify -d 'Do not check the server\'s certificate (insecure)'
+complete -c kubectl-kruise -n "__fish_kubectl_kruise_using_subcommand describe" -s y -l yes -d 'Answer yes to every confirmation (needed to confirm without a terminal)'
+complete -c kubectl-kruise -n "__fish_kubectl_kruise_using_subcommand describe" -s h -l help -d 'Print help'
+complete -c kubectl-kruise -n "__fish_kubectl_kruise_using_subcommand describe" -s V -l version -d 'Print version'
 complete -c kubectl-kruise -n "__fish_kubectl_kruise_using_subcommand scale" -s l -l selector -d 'Label selector (e.g. app=web,tier!=cache) instead of names' -r
 complete -c kubectl-kruise -n "__fish_kubectl_kruise_using_subcommand scale" -l replicas -d 'The new number of replicas (≥ 0)' -r
 complete -c kubectl-kruise -n "__fish_kubectl_kruise_using_subcommand scale" -l delete-pod -d 'Pods to delete first (repeat or comma-separate)' -r
@@ -536,14 +581,16 @@ complete -c kubectl-kruise -n "__fish_kubectl_kruise_using_subcommand completion
 complete -c kubectl-kruise -n "__fish_kubectl_kruise_using_subcommand completion" -s y -l yes -d 'Answer yes to every confirmation (needed to confirm without a terminal)'
 complete -c kubectl-kruise -n "__fish_kubectl_kruise_using_subcommand completion" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c kubectl-kruise -n "__fish_kubectl_kruise_using_subcommand completion" -s V -l version -d 'Print version'
-complete -c kubectl-kruise -n "__fish_kubectl_kruise_using_subcommand help; and not __fish_seen_subcommand_from version rollout crds scale set controller completion help" -f -a "version" -d 'Print the client and server versions, and which Kruise operators and CRDs the cluster has'
-complete -c kubectl-kruise -n "__fish_kubectl_kruise_using_subcommand help; and not __fish_seen_subcommand_from version rollout crds scale set controller completion help" -f -a "rollout" -d 'Manage the rollout of a workload or a Kruise Rollout: approve, pause, resume, restart, status, history, undo'
-complete -c kubectl-kruise -n "__fish_kubectl_kruise_using_subcommand help; and not __fish_seen_subcommand_from version rollout crds scale set controller completion help" -f -a "crds" -d 'Install, inspect and compare the Kruise CRDs (for clusters without the operator)'
-complete -c kubectl-kruise -n "__fish_kubectl_kruise_using_subcommand help; and not __fish_seen_subcommand_from version rollout crds scale set controller completion help" -f -a "scale" -d 'Set the number of replicas, deleting chosen pods first'
-complete -c kubectl-kruise -n "__fish_kubectl_kruise_using_subcommand help; and not __fish_seen_subcommand_from version rollout crds scale set controller completion help" -f -a "set" -d 'Change a workload: images (in place for CloneSet)'
-complete -c kubectl-kruise -n "__fish_kubectl_kruise_using_subcommand help; and not __fish_seen_subcommand_from version rollout crds scale set controller completion help" -f -a "controller" -d 'Run the embedded controllers (CloneSet, Advanced StatefulSet and DaemonSet, Kruise Rollout) for clusters without the operator'
-complete -c kubectl-kruise -n "__fish_kubectl_kruise_using_subcommand help; and not __fish_seen_subcommand_from version rollout crds scale set controller completion help" -f -a "completion" -d 'Write the shell completion script (bash, zsh, fish, powershell)'
-complete -c kubectl-kruise -n "__fish_kubectl_kruise_using_subcommand help; and not __fish_seen_subcommand_from version rollout crds scale set controller completion help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c kubectl-kruise -n "__fish_kubectl_kruise_using_subcommand help; and not __fish_seen_subcommand_from version rollout crds get describe scale set controller completion help" -f -a "version" -d 'Print the client and server versions, and which Kruise operators and CRDs the cluster has'
+complete -c kubectl-kruise -n "__fish_kubectl_kruise_using_subcommand help; and not __fish_seen_subcommand_from version rollout crds get describe scale set controller completion help" -f -a "rollout" -d 'Manage the rollout of a workload or a Kruise Rollout: approve, pause, resume, restart, status, history, undo'
+complete -c kubectl-kruise -n "__fish_kubectl_kruise_using_subcommand help; and not __fish_seen_subcommand_from version rollout crds get describe scale set controller completion help" -f -a "crds" -d 'Install, inspect and compare the Kruise CRDs (for clusters without the operator)'
+complete -c kubectl-kruise -n "__fish_kubectl_kruise_using_subcommand help; and not __fish_seen_subcommand_from version rollout crds get describe scale set controller completion help" -f -a "get" -d 'Show an object as a tree: workload → revisions → pods, or Rollout → steps → pods'
+complete -c kubectl-kruise -n "__fish_kubectl_kruise_using_subcommand help; and not __fish_seen_subcommand_from version rollout crds get describe scale set controller completion help" -f -a "describe" -d 'Show an object\'s tree with its conditions and latest events'
+complete -c kubectl-kruise -n "__fish_kubectl_kruise_using_subcommand help; and not __fish_seen_subcommand_from version rollout crds get describe scale set controller completion help" -f -a "scale" -d 'Set the number of replicas, deleting chosen pods first'
+complete -c kubectl-kruise -n "__fish_kubectl_kruise_using_subcommand help; and not __fish_seen_subcommand_from version rollout crds get describe scale set controller completion help" -f -a "set" -d 'Change a workload: images (in place for CloneSet)'
+complete -c kubectl-kruise -n "__fish_kubectl_kruise_using_subcommand help; and not __fish_seen_subcommand_from version rollout crds get describe scale set controller completion help" -f -a "controller" -d 'Run the embedded controllers (CloneSet, Advanced StatefulSet and DaemonSet, Kruise Rollout) for clusters without the operator'
+complete -c kubectl-kruise -n "__fish_kubectl_kruise_using_subcommand help; and not __fish_seen_subcommand_from version rollout crds get describe scale set controller completion help" -f -a "completion" -d 'Write the shell completion script (bash, zsh, fish, powershell)'
+complete -c kubectl-kruise -n "__fish_kubectl_kruise_using_subcommand help; and not __fish_seen_subcommand_from version rollout crds get describe scale set controller completion help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c kubectl-kruise -n "__fish_kubectl_kruise_using_subcommand help; and __fish_seen_subcommand_from rollout" -f -a "approve" -d 'Approve the step a Kruise Rollout waits at (StepPaused), so the release goes on'
 complete -c kubectl-kruise -n "__fish_kubectl_kruise_using_subcommand help; and __fish_seen_subcommand_from rollout" -f -a "pause" -d 'Pause a rollout: the controller stops updating pods until resumed'
 complete -c kubectl-kruise -n "__fish_kubectl_kruise_using_subcommand help; and __fish_seen_subcommand_from rollout" -f -a "resume" -d 'Resume a paused rollout'

@@ -97,6 +97,45 @@ async fn seed_002_canary_with_nginx_then_approve() {
         1,
         "before the approval only the canary pod runs v2"
     );
+    // The tree at the pause: `get --until-done` rests at once with 5 (waiting for approval);
+    // step 1 is current and holds the canary pod, the routes carry 5 %.
+    let o = kruise_in(
+        &ns,
+        &["get", "rollout/rollouts-demo", "--until-done", "-o", "json"],
+    );
+    assert_eq!(o.status.code(), Some(5), "{}", support::stderr(&o));
+    let view: serde_json::Value = serde_json::from_str(&support::stdout(&o)).unwrap();
+    let step1 = &view["tree"]["children"][0];
+    assert_eq!(
+        (step1["name"].as_str(), &step1["current"]),
+        (Some("step 1/1"), &json!(true)),
+        "{view}"
+    );
+    let canary: Vec<&str> = step1["children"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        canary,
+        [selected[0].metadata.name.as_deref().unwrap()],
+        "{view}"
+    );
+    let weight = view["details"][0]["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["label"] == "ActualWeight")
+        .map(|d| d["value"].clone());
+    assert_eq!(weight, Some(json!("5%")), "{view}");
+    let stable = view["tree"]["children"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|n| n["info"]["role"] == "stable")
+        .expect("a stable group");
+    assert_eq!(stable["children"].as_array().unwrap().len(), 5, "{view}");
     // The Rollout and BatchRelease reconcilers work under one Lease, released at the end.
     let leases: Vec<String> = ns
         .api::<k8s_openapi::api::coordination::v1::Lease>()

@@ -217,7 +217,7 @@ pub fn run(root: &Path, args: &[&str]) -> Result<()> {
         }
     }
     println!(
-        "\nThe cluster is still up. To continue:\n  export KUBECONFIG={}\n  export PATH={}:$PATH\n  kubectl kruise rollout status cloneset/nginxweb1 -n {NS}\n  kubectl kruise rollout status rollout/echoserver -n {NS}\nStop it with: cargo xtask cluster down",
+        "\nThe cluster is still up. To continue:\n  export KUBECONFIG={}\n  export PATH={}:$PATH\n  kubectl kruise get cloneset/nginxweb1 -n {NS} -w\n  kubectl kruise get rollout/echoserver -n {NS} -w\n  kubectl kruise rollout status cloneset/nginxweb1 -n {NS}\nStop it with: cargo xtask cluster down",
         demo.state.kubeconfig.display(),
         bin_dir.display()
     );
@@ -390,7 +390,13 @@ fn cloneset(root: &Path, demo: &Demo, files: &Path) -> Result<()> {
         NS,
         "--watch=false",
     ])?;
-
+    demo.say("The tree: each revision with the pods that run it");
+    let tree = demo.kubectl(&["kruise", "get", "cloneset/nginxweb1", "-n", NS])?;
+    if !(tree.contains("update") && tree.contains("current") && tree.contains("in-place:updated")) {
+        return Err(fail(
+            "the tree names the update and current revisions and the pods updated in place",
+        ));
+    }
     Ok(())
 }
 
@@ -493,6 +499,7 @@ spec:
     }
     println!("ok: db-2 and db-1 updated in place, db-0 kept by the partition");
     demo.kubectl(&["kruise", "rollout", "history", "asts/db", "-n", NS])?;
+    demo.kubectl(&["kruise", "get", "asts/db", "-n", NS])?;
     Ok(())
 }
 
@@ -590,6 +597,14 @@ spec:
         )));
     }
     println!("ok: 1 canary pod, the canary Ingress at weight 20, waiting for approval");
+    demo.say("The Rollout's tree: its steps (the current one marked), the canary pod of step 1, the stable pods");
+    let tree = demo.kubectl(&["kruise", "get", "rollout/echoserver", "-n", NS])?;
+    if !(tree.contains("▸ step 1/2") && tree.contains("ActualWeight:") && tree.contains("canary"))
+    {
+        return Err(fail(
+            "the Rollout's tree marks step 1 and shows the canary weight",
+        ));
+    }
     demo.say("approve: the release goes to its end");
     demo.kubectl(&[
         "kruise",

@@ -157,7 +157,23 @@ async fn follow(
     let mut watched = Watched::start(kube, &plan);
     let redraw = format.is_none() && std::io::stdout().is_terminal();
     let mut last: Option<tree::Tree> = None;
-    while let Some(snap) = watched.next().await {
+    // On a terminal the ages are redrawn each second from the copy (no request).
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(1));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    loop {
+        let snap = tokio::select! {
+            s = watched.next() => match s {
+                Some(s) => s,
+                None => break,
+            },
+            _ = tick.tick(), if redraw => {
+                if let Some(t) = &last {
+                    output::out("\x1b[H\x1b[2J")?;
+                    print(t, format, false)?;
+                }
+                continue;
+            }
+        };
         let Some(built) = view::build(s, &snap, &nodes, Timestamp::now())? else {
             return Err(Error::other(format!(
                 "{} \"{name}\" was deleted in namespace \"{}\"",

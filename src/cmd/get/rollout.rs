@@ -173,7 +173,16 @@ fn step_status(i: i32, current: i32, state: &str, v: &View) -> Option<Status> {
 
 pub fn tree(ro: &Rollout, v: &View, around: &Around) -> Tree {
     let status = state_status(v.state);
-    let revs = revisions(ro);
+    // Once a release has ended, its new revision is the stable one.
+    let revs = revisions(ro).map(|r| match v.step {
+        Some(_) => r,
+        None if !r.new.is_empty() => Revisions {
+            stable: r.new,
+            new: String::new(),
+            noun: r.noun,
+        },
+        None => r,
+    });
     let (current, total) = v.step.unwrap_or((0, view::steps(ro).len()));
     let mut placed = vec![false; around.pods.len()];
     let is_new = |p: &Pod| {

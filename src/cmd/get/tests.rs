@@ -18,6 +18,10 @@ fn namespace() -> Vec<Value> {
     v["items"].as_array().unwrap().clone()
 }
 
+fn kind(word: &str) -> Kind {
+    kinds::resolve(word).unwrap()
+}
+
 fn now() -> Timestamp {
     "2026-12-04T23:25:00Z".parse().unwrap()
 }
@@ -67,7 +71,7 @@ fn json(b: &Built) -> String {
 
 #[test]
 fn cloneset_mid_partition() {
-    let b = built(kinds::CLONESET, "web");
+    let b = built(kind("cloneset"), "web");
     insta::assert_snapshot!("cloneset_plain", plain(&b));
     insta::assert_snapshot!("cloneset_json", json(&b));
     assert!(
@@ -78,14 +82,14 @@ fn cloneset_mid_partition() {
 
 #[test]
 fn advanced_statefulset_mid_update() {
-    let b = built(kinds::ADVANCED_STATEFULSET, "db");
+    let b = built(kind("asts"), "db");
     insta::assert_snapshot!("asts_plain", plain(&b));
     insta::assert_snapshot!("asts_json", json(&b));
 }
 
 #[test]
 fn rollout_at_a_paused_step() {
-    let b = built(kinds::ROLLOUT, "echoserver");
+    let b = built(kind("rollout"), "echoserver");
     insta::assert_snapshot!("rollout_plain", plain(&b));
     insta::assert_snapshot!("rollout_json", json(&b));
     assert!(
@@ -97,7 +101,7 @@ fn rollout_at_a_paused_step() {
 #[test]
 fn terminal_style_has_icons_and_the_current_step_mark() {
     colored::control::set_override(true);
-    let b = built(kinds::ROLLOUT, "echoserver");
+    let b = built(kind("rollout"), "echoserver");
     let s = render(&b.tree, Style { fancy: true }, now());
     assert!(s.contains("॥ Paused") && s.contains("▸ step 1/3"), "{s}");
     assert!(s.contains('\u{1b}'), "colour on a terminal");
@@ -105,10 +109,50 @@ fn terminal_style_has_icons_and_the_current_step_mark() {
 
 #[test]
 fn a_view_without_its_object_is_none() {
-    let s = view::subject(kinds::CLONESET);
+    let s = view::subject(kind("cloneset"));
     assert!(
         view::build(s, &[vec![], vec![], vec![]], &[], now())
             .unwrap()
             .is_none()
+    );
+}
+
+#[test]
+fn after_a_release_its_new_revision_is_the_stable_one() {
+    let mut all = namespace();
+    let ro = all.iter_mut().find(|v| v["kind"] == "Rollout").unwrap();
+    ro["status"]["phase"] = "Healthy".into();
+    ro["status"]["conditions"] = serde_json::json!([
+        {"type": "Progressing", "status": "False", "reason": "Completed", "message": "Rollout progressing has been completed"},
+        {"type": "Succeeded", "status": "True", "reason": "", "message": ""}
+    ]);
+    let s = view::subject(kind("rollout"));
+    let root = ro.clone();
+    let workload = list(&all, &Some(Source::named(kind("deployment"), "echoserver"))).pop();
+    let plan = view::sources(s, "echoserver", &root, workload.as_ref());
+    let snap: Vec<Vec<Value>> = plan.iter().map(|p| list(&all, p)).collect();
+    let b = view::build(s, &snap, &[], now()).unwrap().unwrap();
+    assert!(matches!(b.rests, Some(Ok(()))));
+    let groups = b.tree.tree.children.iter().filter(|n| n.kind == "Revision");
+    for g in groups {
+        let role = g
+            .info
+            .0
+            .iter()
+            .find(|(k, _)| k == "role")
+            .map(|(_, v)| v.as_str());
+        if g.name == "7f9bdd9567" {
+            assert_eq!(role, Some("stable"), "{g:?}");
+        } else {
+            assert_eq!(role, None, "the old stable revision has no role now: {g:?}");
+        }
+    }
+    assert!(
+        b.tree
+            .tree
+            .children
+            .iter()
+            .filter(|n| n.kind == "Step")
+            .all(|n| n.status.as_ref().is_some_and(|s| s.text == "Completed"))
     );
 }

@@ -10,7 +10,7 @@ use super::{rollout, workload};
 use crate::api::rollout::Rollout;
 use crate::client::kinds::{self, Kind};
 use crate::cmd::rollout_cr::view as ro_view;
-use crate::cmd::workload::{self as wl, Phase, Workload};
+use crate::cmd::workload::{self as wl, Phase, RevisionObjects, Workload};
 use crate::error::{Error, Result};
 use crate::output::tree::{Health, Node, Tree};
 
@@ -29,7 +29,7 @@ pub fn kinds() -> Vec<Kind> {
 }
 
 pub fn subject(kind: Kind) -> Subject {
-    if kind == kinds::ROLLOUT {
+    if crate::cmd::rollout_cr::is_rollout(kind) {
         Subject::Rollout
     } else {
         Subject::Workload(wl::of(kind))
@@ -63,10 +63,9 @@ pub fn sources(
     let pods = |w: &Value| selector_of(w).map(|l| Source::labelled(pod_kind(), l));
     match s {
         Subject::Workload(w) => {
-            let revisions = if w.kind() == kinds::DEPLOYMENT {
-                kind_of("replicasets")
-            } else {
-                kind_of("controllerrevisions")
+            let revisions = match w.revision_objects() {
+                RevisionObjects::ReplicaSets => kind_of("replicasets"),
+                RevisionObjects::ControllerRevisions => kind_of("controllerrevisions"),
             };
             vec![
                 Some(Source::named(w.kind(), name)),
@@ -142,7 +141,14 @@ pub fn build(
     match s {
         Subject::Workload(w) => {
             let observed = w.judge(root, nodes)?;
-            let tree = workload::tree(w.kind(), root, &observed, at(1), &pods_of(at(2)));
+            let via_revisions = w.revision_objects() == RevisionObjects::ReplicaSets;
+            let tree = workload::tree(
+                w.kind(),
+                root,
+                &observed,
+                (at(1), via_revisions),
+                &pods_of(at(2)),
+            );
             let rests = match observed.phase {
                 Phase::Complete => Some(Ok(())),
                 Phase::Failed => Some(Err(Error::Failed(observed.line.clone()))),

@@ -272,12 +272,19 @@ fn replicas(root: &Value) -> Detail {
 }
 
 /// The tree of workload `root` of `kind`, judged `observed`, from the namespace's
-/// revision objects and pods (only those it controls are shown).
-pub fn tree(kind: Kind, root: &Value, observed: &Observed, items: &[Value], pods: &[Pod]) -> Tree {
+/// revision objects (and whether they own the pods) and pods: only those it controls are
+/// shown.
+pub fn tree(
+    kind: Kind,
+    root: &Value,
+    observed: &Observed,
+    (items, via_revisions): (&[Value], bool),
+    pods: &[Pod],
+) -> Tree {
     let uid = str_at(root, &["metadata", "uid"]);
     let revs = revisions(uid, items);
     let mut owners: Vec<&str> = vec![uid];
-    if kind.kind == "Deployment" {
+    if via_revisions {
         owners.extend(revs.iter().map(|r| r.uid.as_str()));
     }
     let mine = owned_pods(pods, &owners);

@@ -182,6 +182,10 @@ pub trait Workload: Sync {
     /// which only a kind that places pods per node ([`Workload::judged_by_nodes`]) reads.
     fn judge(&self, object: &Value, nodes: &[k8s_openapi::api::core::v1::Node])
     -> Result<Observed>;
+    /// What its revisions are (what `get` shows between it and its pods).
+    fn revision_objects(&self) -> RevisionObjects {
+        RevisionObjects::ControllerRevisions
+    }
     /// Whether [`Workload::judge`] needs the nodes.
     fn judged_by_nodes(&self) -> bool {
         false
@@ -212,6 +216,15 @@ pub trait Workload: Sync {
     fn driver<'a>(&'a self, kube: &'a Kube) -> BoxFuture<'a, Driver>;
     /// The embedded controller that can drive it, if any.
     fn embedded(&self) -> Option<Embedded>;
+}
+
+/// A kind's revisions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RevisionObjects {
+    /// ControllerRevisions it owns; it owns its pods too.
+    ControllerRevisions,
+    /// ReplicaSets it owns, which own the pods (a Deployment).
+    ReplicaSets,
 }
 
 /// Who reconciles a kind in this namespace.
