@@ -60,7 +60,8 @@ fn ready(p: &Pod) -> String {
     format!("{ready}/{total}")
 }
 
-fn images(p: &Pod) -> String {
+/// The images of its containers, comma-separated.
+pub fn images(p: &Pod) -> String {
     p.spec
         .as_ref()
         .map(|s| {

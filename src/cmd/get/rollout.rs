@@ -385,14 +385,7 @@ fn images(all: &[Pod], revs: Option<&Revisions>) -> Vec<String> {
         let img = all
             .iter()
             .find(|p| pods::same_revision(pods::revision(p), rev))
-            .and_then(|p| p.spec.as_ref())
-            .map(|s| {
-                s.containers
-                    .iter()
-                    .filter_map(|c| c.image.clone())
-                    .collect::<Vec<_>>()
-                    .join(",")
-            });
+            .map(pods::images);
         if let Some(i) = img.filter(|i| !i.is_empty())
             && !out
                 .iter()
