@@ -186,7 +186,7 @@ const STALL: Duration = Duration::from_secs(600);
 pub async fn watch(kube: &Kube, w: &dyn Workload, name: &str, wait: Wait) -> Result<()> {
     let first = w.observe(kube, name, wait.revision).await?;
     let object = format!("{}/{name}", w.kind().singular());
-    let mut ui = Ui::new(&object, &first.progress, wait.outcome);
+    let mut ui = Ui::new(&object, &first.progress, wait.outcome, false);
     ui.show(&first)?;
     if wait.done(first.phase) {
         return ui.finish(&first.line, first.phase);
@@ -296,7 +296,7 @@ async fn run_embedded(kube: &Kube, w: &dyn Workload, name: &str, timeout: Durati
     };
     let first = w.observe(kube, name, 0).await?;
     let object = format!("{}/{name}", w.kind().singular());
-    let ui = RefCell::new(Ui::new(&object, &first.progress, Outcome::Stderr));
+    let ui = RefCell::new(Ui::new(&object, &first.progress, Outcome::Stderr, true));
     ui.borrow().note(&format!(
         "no controller is running: reconciling {prefix} with the embedded controller"
     ));
@@ -481,29 +481,45 @@ pub fn notice_line(n: &Notice) -> String {
 /// object, starting where the object stands), plain lines otherwise.
 struct Ui {
     bars: Option<(MultiProgress, ProgressBar, ProgressBar, ProgressBar)>,
+    /// The bars are drawn (a driven change draws them from its first pass's status: the
+    /// status read before it still counts the old template's pods as updated).
+    drawn: bool,
     last: String,
     outcome: Outcome,
 }
 
 impl Ui {
-    fn new(object: &str, p: &Progress, outcome: Outcome) -> Ui {
+    /// Bars drawn at once from `p` (a watch), or at the first report (`fresh`: a drive).
+    fn new(object: &str, p: &Progress, outcome: Outcome, fresh: bool) -> Ui {
         let bars = output::progress::enabled().then(|| {
-            let m = MultiProgress::with_draw_target(ProgressDrawTarget::stderr());
+            let target = if fresh {
+                ProgressDrawTarget::hidden()
+            } else {
+                ProgressDrawTarget::stderr()
+            };
+            let m = MultiProgress::with_draw_target(target);
             let style = ProgressStyle::with_template("{prefix} [{bar:30}] {pos}/{len} {msg}")
                 .expect("static template")
                 .progress_chars("=> ");
             let width = "available".len();
-            let mk = |what: &str| {
-                let b = m.add(ProgressBar::new(p.desired.max(0) as u64));
-                b.set_style(style.clone());
-                b.set_prefix(format!("{object} {what:>width$}"));
-                b
+            // Each bar is at its count before it is first drawn (no frame at 0).
+            let mk = |what: &str, at: i32| {
+                let b = ProgressBar::new(p.desired.max(0) as u64)
+                    .with_style(style.clone())
+                    .with_prefix(format!("{object} {what:>width$}"))
+                    .with_position(at.max(0) as u64);
+                m.add(b)
             };
-            let (u, r, a) = (mk("updated"), mk("ready"), mk("available"));
+            let (u, r, a) = (
+                mk("updated", p.updated),
+                mk("ready", p.ready),
+                mk("available", p.available),
+            );
             (m, u, r, a)
         });
         let ui = Ui {
             bars,
+            drawn: !fresh,
             outcome,
             last: String::new(),
         };
@@ -545,8 +561,13 @@ impl Ui {
         for e in &r.errors {
             self.note(&format!("{} {}/{}: {e}", r.controller, r.key.0, r.key.1));
         }
-        if self.bars.is_some() {
+        if let Some((m, ..)) = &self.bars {
+            let first = !self.drawn;
+            self.drawn = true;
             self.set(&r.progress);
+            if first {
+                m.set_draw_target(ProgressDrawTarget::stderr());
+            }
             return;
         }
         let line = summary(r);
