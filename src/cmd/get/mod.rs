@@ -82,10 +82,17 @@ fn style() -> tree::Style {
     }
 }
 
+/// One view; `gap`: not the first one printed (a blank line between texts, `---` between
+/// YAML documents).
 fn print(t: &tree::Tree, format: Option<ReportFormat>, gap: bool) -> Result<()> {
     match format {
         Some(ReportFormat::Json) => output::print_value(t, output::Format::Json),
-        Some(ReportFormat::Yaml) => output::print_value(t, output::Format::Yaml),
+        Some(ReportFormat::Yaml) => {
+            if gap {
+                output::out("---\n")?;
+            }
+            output::print_value(t, output::Format::Yaml)
+        }
         None => {
             let text = tree::render(t, style(), Timestamp::now());
             output::out(&if gap { format!("\n{text}") } else { text })
@@ -152,7 +159,7 @@ async fn follow(
     until_done: bool,
 ) -> Result<()> {
     let s = view::subject(kind);
-    let (_, plan) = plan(kube, s, name).await?;
+    let (_, mut plan) = plan(kube, s, name).await?;
     let nodes = nodes(kube, s).await?;
     let mut watched = Watched::start(kube, &plan);
     let redraw = format.is_none() && std::io::stdout().is_terminal();
@@ -163,7 +170,7 @@ async fn follow(
     loop {
         let snap = tokio::select! {
             s = watched.next() => match s {
-                Some(s) => s,
+                Some(s) => s?,
                 None => break,
             },
             _ = tick.tick(), if redraw => {
@@ -174,6 +181,18 @@ async fn follow(
                 continue;
             }
         };
+        // A selector that changed, or a Rollout's workload that appeared: watch anew.
+        if let Some(root) = snap.first().and_then(|r| r.first()) {
+            let workload = matches!(s, Subject::Rollout)
+                .then(|| snap.get(1).and_then(|w| w.first()))
+                .flatten();
+            let now = view::sources(s, name, root, workload);
+            if now != plan {
+                plan = now;
+                watched = Watched::start(kube, &plan);
+                continue;
+            }
+        }
         let Some(built) = view::build(s, &snap, &nodes, Timestamp::now())? else {
             return Err(Error::other(format!(
                 "{} \"{name}\" was deleted in namespace \"{}\"",

@@ -107,7 +107,9 @@ pub fn actual_weight(ro: &Rollout, routes: &[Value]) -> Option<String> {
         v["kind"] == "HTTPRoute" && v["metadata"]["name"].as_str() == Some(route.as_str())
     })?;
     for rule in o["spec"]["rules"].as_array().into_iter().flatten() {
-        let refs = rule["backendRefs"].as_array()?;
+        let Some(refs) = rule["backendRefs"].as_array() else {
+            continue;
+        };
         let weight = |b: &Value| b["weight"].as_i64().unwrap_or(1);
         let total: i64 = refs.iter().map(weight).sum();
         if let Some(c) = refs.iter().find(|b| b["name"] == canary.as_str()) {
@@ -174,14 +176,13 @@ fn step_status(i: i32, current: i32, state: &str, v: &View) -> Option<Status> {
 pub fn tree(ro: &Rollout, v: &View, around: &Around) -> Tree {
     let status = state_status(v.state);
     // Once a release has ended, its new revision is the stable one.
-    let revs = revisions(ro).map(|r| match v.step {
-        Some(_) => r,
-        None if !r.new.is_empty() => Revisions {
+    let revs = revisions(ro).map(|r| match v.state {
+        State::Succeeded if !r.new.is_empty() => Revisions {
             stable: r.new,
             new: String::new(),
             noun: r.noun,
         },
-        None => r,
+        _ => r,
     });
     let (current, total) = v.step.unwrap_or((0, view::steps(ro).len()));
     let mut placed = vec![false; around.pods.len()];
@@ -252,7 +253,10 @@ fn revision_groups(all: &[Pod], placed: &mut [bool], revs: Option<&Revisions>) -
         }
         placed[j] = true;
         let r = pods::revision(p).to_string();
-        match groups.iter_mut().find(|(g, _)| pods::same_revision(g, &r)) {
+        match groups
+            .iter_mut()
+            .find(|(g, _)| pods::same_revision(g, &r) || (g.is_empty() && r.is_empty()))
+        {
             Some((_, v)) => v.push(p),
             None => groups.push((r, vec![p])),
         }
@@ -268,7 +272,12 @@ fn revision_groups(all: &[Pod], placed: &mut [bool], revs: Option<&Revisions>) -
         .map(|(g, mut at)| {
             pods::sort(&mut at);
             let role = role(&g);
-            let mut n = Node::new("Revision", kpod::short_hash(&g));
+            let name = if g.is_empty() {
+                "<none>"
+            } else {
+                kpod::short_hash(&g)
+            };
+            let mut n = Node::new("Revision", name);
             n.info.add("role", role).add("pods", at.len().to_string());
             n.children = at.iter().map(|p| pods::node(p, role)).collect();
             n

@@ -14,7 +14,7 @@ use serde_json::Value;
 use crate::client::Kube;
 use crate::client::kinds::{self, Kind};
 use crate::controller::selector;
-use crate::error::{Result, from_kube};
+use crate::error::{Error, Result, from_kube};
 
 /// One thing to read: an object by name, or the objects a label selector lists.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -115,12 +115,15 @@ pub async fn fetch(kube: &Kube, sources: &[Option<Source>]) -> Result<Snapshot> 
     Ok(out)
 }
 
+/// What a source's watch says next.
+type Change = Result<Event<DynamicObject>, watcher::Error>;
+
 /// The sources watched: each keeps its objects by uid, and says when its first list is in.
 pub struct Watched {
     stores: Vec<BTreeMap<String, Value>>,
     buffers: Vec<Option<BTreeMap<String, Value>>>,
     ready: Vec<bool>,
-    events: SelectAll<BoxStream<'static, (usize, Event<DynamicObject>)>>,
+    events: SelectAll<BoxStream<'static, (usize, Change)>>,
     resources: Vec<ApiResource>,
 }
 
@@ -143,21 +146,9 @@ impl Watched {
                 Which::Name(n) => watcher::Config::default().fields(&format!("metadata.name={n}")),
                 Which::Labels(l) => watcher::Config::default().labels(l),
             };
-            let kind = s.resource.kind.clone();
             let stream = watcher::watcher(api(kube, &s.resource), cfg)
                 .default_backoff()
-                .filter_map(move |e| {
-                    let kind = kind.clone();
-                    async move {
-                        match e {
-                            Ok(e) => Some((i, e)),
-                            Err(err) => {
-                                tracing::warn!("watch of {kind} interrupted ({err}); resuming");
-                                None
-                            }
-                        }
-                    }
-                })
+                .map(move |e| (i, e))
                 .boxed();
             events.push(stream);
         }
@@ -202,22 +193,61 @@ impl Watched {
         }
     }
 
+    /// A watch error: a kind the cluster does not serve (404) reads as none; a refusal (403)
+    /// ends the view; anything else (the API server away, a watch expired) is retried with
+    /// backoff while the copy stays as it was.
+    fn failed(&mut self, i: usize, e: watcher::Error) -> Result<()> {
+        let status = match &e {
+            watcher::Error::InitialListFailed(kube::Error::Api(s))
+            | watcher::Error::WatchStartFailed(kube::Error::Api(s))
+            | watcher::Error::WatchFailed(kube::Error::Api(s)) => Some(s.code),
+            watcher::Error::WatchError(s) => Some(s.code),
+            _ => None,
+        };
+        let kind = &self.resources[i].kind;
+        match status {
+            Some(404) if !self.ready[i] => {
+                tracing::debug!("{kind} is not served here; shown as none");
+                self.ready[i] = true;
+                Ok(())
+            }
+            Some(403) => Err(Error::Forbidden(format!("cannot watch {kind}: {e}"))),
+            _ => {
+                tracing::warn!("watch of {kind} interrupted ({e}); resuming");
+                Ok(())
+            }
+        }
+    }
+
+    fn take(&mut self, i: usize, e: Change) -> Result<()> {
+        match e {
+            Ok(e) => {
+                self.apply(i, e);
+                Ok(())
+            }
+            Err(e) => self.failed(i, e),
+        }
+    }
+
     /// Wait for the next change, take every change already there with it, and return the
     /// copy once every source has been listed; `None` when the watches ended.
-    pub async fn next(&mut self) -> Option<Snapshot> {
+    pub async fn next(&mut self) -> Option<Result<Snapshot>> {
         loop {
             let (i, e) = self.events.next().await?;
-            self.apply(i, e);
+            if let Err(e) = self.take(i, e) {
+                return Some(Err(e));
+            }
             while let Some(Some((i, e))) = futures::FutureExt::now_or_never(self.events.next()) {
-                self.apply(i, e);
+                if let Err(e) = self.take(i, e) {
+                    return Some(Err(e));
+                }
             }
             if self.ready.iter().all(|r| *r) {
-                return Some(
-                    self.stores
-                        .iter()
-                        .map(|s| s.values().cloned().collect())
-                        .collect(),
-                );
+                return Some(Ok(self
+                    .stores
+                    .iter()
+                    .map(|s| s.values().cloned().collect())
+                    .collect()));
             }
         }
     }

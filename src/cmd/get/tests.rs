@@ -156,3 +156,94 @@ fn after_a_release_its_new_revision_is_the_stable_one() {
             .all(|n| n.status.as_ref().is_some_and(|s| s.text == "Completed"))
     );
 }
+
+/// A spec change the controller has not observed yet (state Pending, no current step) keeps
+/// the release's roles: the canary pod is not shown as stable.
+#[test]
+fn roles_stay_while_a_release_is_not_over() {
+    let mut all = namespace();
+    let ro = all.iter_mut().find(|v| v["kind"] == "Rollout").unwrap();
+    let g = ro["metadata"]["generation"].as_i64().unwrap();
+    ro["metadata"]["generation"] = (g + 1).into();
+    let root = ro.clone();
+    let s = view::subject(kind("rollout"));
+    let workload = list(&all, &Some(Source::named(kind("deployment"), "echoserver"))).pop();
+    let plan = view::sources(s, "echoserver", &root, workload.as_ref());
+    let snap: Vec<Vec<Value>> = plan.iter().map(|p| list(&all, p)).collect();
+    let b = view::build(s, &snap, &[], now()).unwrap().unwrap();
+    assert_eq!(b.tree.status.text, "Progressing");
+    let role = |name: &str| {
+        let g = b
+            .tree
+            .tree
+            .children
+            .iter()
+            .find(|n| n.name == name)
+            .unwrap();
+        g.info
+            .0
+            .iter()
+            .find(|(k, _)| k == "role")
+            .map(|(_, v)| v.clone())
+    };
+    assert_eq!(role("7f9bdd9567").as_deref(), Some("canary"));
+    assert_eq!(role("75bdd6dd94").as_deref(), Some("stable"));
+}
+
+/// A new pod that cannot start ends `--until-done` with 4 where `rollout status` does (a
+/// CloneSet), and not on a Deployment, which Kubernetes judges by its progress deadline.
+#[test]
+fn a_stuck_new_pod_ends_the_wait_only_where_rollout_status_ends_it() {
+    let stuck_pod = |all: &mut Vec<Value>, pod: &str| {
+        let p = all
+            .iter_mut()
+            .find(|v| v["kind"] == "Pod" && v["metadata"]["name"] == pod)
+            .unwrap();
+        p["status"]["phase"] = "Pending".into();
+        p["status"]["containerStatuses"][0]["ready"] = false.into();
+        p["status"]["containerStatuses"][0]["state"] =
+            serde_json::json!({"waiting": {"reason": "ImagePullBackOff"}});
+    };
+    let behind = |all: &mut Vec<Value>, k: &str, name: &str| {
+        let o = all
+            .iter_mut()
+            .find(|v| v["kind"] == k && v["metadata"]["name"] == name)
+            .unwrap();
+        let g = o["metadata"]["generation"].as_i64().unwrap();
+        o["metadata"]["generation"] = (g + 1).into();
+    };
+    let run = |all: &[Value], k: Kind, name: &str| {
+        let s = view::subject(k);
+        let root = list(all, &Some(Source::named(k, name))).pop().unwrap();
+        let plan = view::sources(s, name, &root, None);
+        let snap: Vec<Vec<Value>> = plan.iter().map(|p| list(all, p)).collect();
+        view::build(s, &snap, &[], now()).unwrap().unwrap().rests
+    };
+    let mut all = namespace();
+    stuck_pod(&mut all, "web-8gkq7");
+    behind(&mut all, "CloneSet", "web");
+    match run(&all, kind("cloneset"), "web") {
+        Some(Err(Error::Failed(m))) => assert!(
+            m.contains("web-8gkq7") && m.contains("ImagePullBackOff"),
+            "{m}"
+        ),
+        other => panic!(
+            "exit 4 expected: {:?}",
+            other.map(|r| r.err().map(|e| e.to_string()))
+        ),
+    }
+    let mut all = namespace();
+    stuck_pod(&mut all, "echoserver-75bdd6dd94-2zzxc");
+    behind(&mut all, "Deployment", "echoserver");
+    let d = all
+        .iter_mut()
+        .find(|v| v["kind"] == "Deployment" && v["metadata"]["name"] == "echoserver")
+        .unwrap();
+    d["spec"]["paused"] = false.into(); // the Rollout's hold, let go
+    let rests = run(&all, kind("deployment"), "echoserver");
+    assert!(
+        rests.is_none(),
+        "{:?}",
+        rests.map(|r| r.err().map(|e| e.to_string()))
+    );
+}

@@ -153,18 +153,24 @@ pub fn build(
                 Phase::Complete => Some(Ok(())),
                 Phase::Failed => Some(Err(Error::Failed(observed.line.clone()))),
                 Phase::Paused => Some(Err(Error::Paused(observed.line.clone()))),
-                Phase::Progressing => stuck(&tree.tree, "update", &observed.line).map(Err),
+                Phase::Progressing if w.reports_stuck(false) => {
+                    stuck(&tree.tree, "update", &observed.line).map(Err)
+                }
+                Phase::Progressing => None,
             };
             Ok(Some(Built { tree, rests }))
         }
         Subject::Rollout => {
             let ro: Rollout = wl::typed(root, kinds::ROLLOUT)?;
             let wl_obj = at(1).first();
+            // As `rollout status` reads them (rollout_cr::workload_replicas).
             let replicas = wl_obj.and_then(|w| {
-                w.pointer("/spec/replicas")
+                let n = w
+                    .pointer("/spec/replicas")
                     .or(w.pointer("/status/desiredNumberScheduled"))
                     .and_then(Value::as_i64)
-                    .and_then(|n| i32::try_from(n).ok())
+                    .unwrap_or(1);
+                i32::try_from(n).ok()
             });
             let v = ro_view::judge(&ro, replicas, now);
             let pods = pods_of(at(2));
@@ -184,14 +190,24 @@ pub fn build(
                 Some(Err(Error::Paused(v.line.clone())))
             } else if v.state.rests() {
                 Some(Ok(()))
-            } else {
+            } else if releasing(&ro) {
                 stuck(&tree.tree, "canary", &v.line)
                     .or_else(|| stuck(&tree.tree, "new", &v.line))
                     .map(Err)
+            } else {
+                None
             };
             Ok(Some(Built { tree, rests }))
         }
     }
+}
+
+/// A release in progress whose workload's new pods are looked at for pods that cannot start,
+/// as `rollout status` looks (rollout_cr::status::stuck).
+fn releasing(ro: &Rollout) -> bool {
+    let phase = ro.status.as_ref().and_then(|s| s.phase.as_deref());
+    let kind = ro_view::sub(ro).and(crate::cmd::rollout_cr::workload_of(ro).ok());
+    phase == Some("Progressing") && kind.is_some_and(|(k, _)| wl::of(k).reports_stuck(true))
 }
 
 /// A pod of the new revision (role `role`) that cannot start ends the wait with exit 4, as

@@ -195,6 +195,12 @@ impl Workload for DaemonSetWorkload {
     }
 
     /// kubectl does not look at a DaemonSet's pods; neither do we.
+    /// Kubernetes' controller judges progress by its deadline.
+    fn reports_stuck(&self, release: bool) -> bool {
+        let _ = release;
+        false
+    }
+
     fn stuck<'a>(
         &'a self,
         _kube: &'a Kube,

@@ -182,6 +182,13 @@ pub trait Workload: Sync {
     /// which only a kind that places pods per node ([`Workload::judged_by_nodes`]) reads.
     fn judge(&self, object: &Value, nodes: &[k8s_openapi::api::core::v1::Node])
     -> Result<Observed>;
+    /// Whether a new pod that cannot start ends a wait on it (exit 4), in a change of its own
+    /// or (`release`) in a Kruise Rollout's release: where [`Workload::stuck`] and
+    /// [`Workload::release_stuck`] look.
+    fn reports_stuck(&self, release: bool) -> bool {
+        let _ = release;
+        true
+    }
     /// What its revisions are (what `get` shows between it and its pods).
     fn revision_objects(&self) -> RevisionObjects {
         RevisionObjects::ControllerRevisions

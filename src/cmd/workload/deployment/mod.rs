@@ -190,6 +190,11 @@ impl Workload for DeploymentWorkload {
     }
 
     /// kubectl does not look at a Deployment's pods; neither do we.
+    /// Kubernetes' controller judges progress by its deadline; a release's canary pods are looked at.
+    fn reports_stuck(&self, release: bool) -> bool {
+        release
+    }
+
     fn stuck<'a>(
         &'a self,
         _kube: &'a Kube,
