@@ -98,6 +98,18 @@ fn rollout_at_a_paused_step() {
     );
 }
 
+/// A Deployment held by its Rollout: its ReplicaSet (the canary Deployment's is not its own)
+/// and the pods of that ReplicaSet.
+#[test]
+fn deployment_under_a_rollout() {
+    let b = built(kind("deployment"), "echoserver");
+    insta::assert_snapshot!("deployment_plain", plain(&b));
+    assert!(
+        matches!(b.rests, Some(Err(Error::Paused(_)))),
+        "held: paused"
+    );
+}
+
 #[test]
 fn terminal_style_has_icons_and_the_current_step_mark() {
     colored::control::set_override(true);
@@ -240,6 +252,8 @@ fn a_stuck_new_pod_ends_the_wait_only_where_rollout_status_ends_it() {
         .find(|v| v["kind"] == "Deployment" && v["metadata"]["name"] == "echoserver")
         .unwrap();
     d["spec"]["paused"] = false.into(); // the Rollout's hold, let go
+    // Its template is the ReplicaSet's again, so the stuck pod is an update pod.
+    d["spec"]["template"]["spec"]["containers"][0]["image"] = "cilium/echoserver:1.10.2".into();
     let rests = run(&all, kind("deployment"), "echoserver");
     assert!(
         rests.is_none(),

@@ -2,13 +2,14 @@
 //! ReplicaSets for a Deployment), and under each the pods that run it. Any object is read
 //! without a panic, however partial: fields are read from JSON, not assumed.
 
-use k8s_openapi::api::core::v1::Pod;
+use k8s_openapi::api::core::v1::{Pod, PodTemplateSpec};
 use kube::ResourceExt;
 use serde_json::Value;
 
 use super::pods;
 use crate::client::kinds::Kind;
 use crate::cmd::workload::{Observed, Phase};
+use crate::controller::rollout::hash;
 use crate::output::tree::{Detail, Health, Node, Status, Tree};
 
 /// One revision of a workload.
@@ -24,6 +25,8 @@ pub struct Revision {
     pub pod_label: String,
     pub images: Vec<String>,
     pub created: Option<String>,
+    /// A ReplicaSet's pod template (a Deployment's update one is the one equal to its own).
+    pub template: Option<Value>,
 }
 
 fn str_at<'a>(v: &'a Value, path: &[&str]) -> &'a str {
@@ -89,6 +92,7 @@ fn revision(v: &Value) -> Option<Revision> {
         number,
         pod_label,
         images: images_of(template),
+        template: (kind == "ReplicaSet").then(|| template.cloned()).flatten(),
         created: Some(str_at(v, &["metadata", "creationTimestamp"]).to_string())
             .filter(|s| !s.is_empty()),
         name,
@@ -125,13 +129,32 @@ pub fn phase_status(p: Phase) -> Status {
 }
 
 /// Which revision is the update one and which the current one: the status says (CloneSet,
-/// StatefulSets, `daemonSetHash` of an Advanced DaemonSet), else the newest is the update.
+/// StatefulSets, `daemonSetHash` of an Advanced DaemonSet); a Deployment's is the ReplicaSet
+/// whose template is its own but for `pod-template-hash` (none until it is created, as
+/// Kubernetes finds it); else the newest.
 fn roles(root: &Value, revs: &[Revision]) -> (String, String) {
     let status = |k: &str| str_at(root, &["status", k]).to_string();
+    let own: Option<PodTemplateSpec> = root
+        .pointer("/spec/template")
+        .and_then(|t| serde_json::from_value(t.clone()).ok());
+    let replica_sets = revs.iter().any(|r| r.template.is_some());
     let update = [status("updateRevision"), status("daemonSetHash")]
         .into_iter()
         .find(|s| !s.is_empty())
-        .or_else(|| revs.first().map(|r| r.pod_label.clone()))
+        .or_else(|| {
+            if !replica_sets {
+                return revs.first().map(|r| r.pod_label.clone());
+            }
+            let own = own.as_ref()?;
+            revs.iter()
+                .find(|r| {
+                    r.template
+                        .as_ref()
+                        .and_then(|t| serde_json::from_value::<PodTemplateSpec>(t.clone()).ok())
+                        .is_some_and(|t| hash::same_template(&t, own))
+                })
+                .map(|r| r.pod_label.clone())
+        })
         .unwrap_or_default();
     (update, status("currentRevision"))
 }

@@ -172,6 +172,10 @@ impl Workload for DeploymentWorkload {
         async move { judged(&get(kube, name).await?, revision) }.boxed()
     }
 
+    fn revision_objects(&self) -> super::RevisionObjects {
+        super::RevisionObjects::ReplicaSets
+    }
+
     fn judge(
         &self,
         object: &serde_json::Value,
