@@ -10,7 +10,7 @@ in-place state, lifecycle state, node), or a Kruise Rollout with its steps (the 
 canary pods, the stable pods and the traffic weights.\n\nWith --watch the view is redrawn on every change of the \
 object, its revisions, its pods and its routes (watches, no polling). With --until-done it stops once the object \
 rests, with the exit codes of `rollout status`.",
-    after_help = "Exit codes with --until-done: 0 rolled out, 1 error, 3 --timeout reached, 4 failed (or a new pod cannot start), 5 paused with updates pending (a Kruise Rollout waiting for approval or paused).\n\nExamples:\n  kubectl kruise get cloneset/web\n  kubectl kruise get asts/db -w\n  kubectl kruise get rollout/web -w --until-done\n  kubectl kruise get ads log-agent -o json\n  kubectl kruise get deployment/api -n prod"
+    after_help = "Exit codes with --until-done: 0 rolled out, 1 error, 3 --timeout reached, 4 failed (or a new pod cannot start), 5 paused with updates pending (a Kruise Rollout waiting for approval or paused).\n\nExamples:\n  kubectl kruise get cloneset/web\n  kubectl kruise get asts/db -w\n  kubectl kruise get rollout/web -w --until-done\n  kubectl kruise get ads log-agent -o json\n  kubectl kruise get deployment/api -n prod\n  kubectl kruise get cs -n prod                # every CloneSet in the namespace"
 )]
 pub struct GetArgs {
     #[command(flatten)]

@@ -119,6 +119,17 @@ async fn get_until_done_follows_an_update_to_rest_and_exits_0() {
         described.contains("Events:") && described.contains("SuccessfulUpdatePodInPlace"),
         "{described}"
     );
+    // A type alone is every object of it in the namespace, as kubectl's get.
+    let every = ok(&["-n", n, "get", "cs"]).await;
+    assert_eq!(
+        every.matches("\nName:").count() + usize::from(every.starts_with("Name:")),
+        1,
+        "{every}"
+    );
+    assert!(
+        every.starts_with("Name:") && every.contains("leaf"),
+        "{every}"
+    );
     // At rest, --until-done returns at once.
     let again = run(&["-n", n, "get", "cloneset/leaf", "--until-done"]).await;
     assert_eq!(again.status.code(), Some(0), "{}", stderr(&again));

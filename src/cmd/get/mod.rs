@@ -30,9 +30,15 @@ use crate::output::{self, tree};
 use sources::{Source, Watched};
 use view::{Built, Subject};
 
-/// Check the arguments (no request): kinds with a view, one object to watch.
+/// Check the arguments (no request): kinds with a view. A type alone (`get cs`) is every
+/// object of it in the namespace, as kubectl's `get`.
 fn targets(r: &Resources, command: &str) -> Result<Selection> {
-    let sel = resolve::parse(&r.resources, r.selector.as_deref())?;
+    let sel = match (r.resources.as_slice(), &r.selector) {
+        ([word], None) if !word.contains('/') => {
+            Selection::Selector(crate::client::kinds::resolve(word)?, String::new())
+        }
+        _ => resolve::parse(&r.resources, r.selector.as_deref())?,
+    };
     resolve::check_kinds(&sel, command, &view::kinds())?;
     Ok(sel)
 }
