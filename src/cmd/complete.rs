@@ -38,12 +38,17 @@ fn takes_value(a: &clap::Arg) -> bool {
     a.get_action().takes_values()
 }
 
-/// Reads the typed words against the command tree.
-pub fn read(words: &[String]) -> Line {
+/// The command tree, built once per answer.
+pub fn tree() -> clap::Command {
     let mut root = Cli::command();
     root.build();
+    root
+}
+
+/// Reads the typed words against the command tree.
+pub fn read(root: &clap::Command, words: &[String]) -> Line {
     let mut line = Line::default();
-    let mut cmd = &root;
+    let mut cmd = root;
     let mut i = 0;
     while i < words.len() {
         let w = &words[i];
@@ -117,10 +122,12 @@ fn set_connect(c: &mut ConnectOptions, id: &str, v: String) {
 }
 
 /// Candidates that need no cluster, or `None` when the answer is object names.
-pub fn offline(line: &Line, partial: &str) -> Option<(Vec<(String, String)>, u8)> {
-    let mut root = Cli::command();
-    root.build();
-    let mut cmd = &root;
+pub fn offline(
+    root: &clap::Command,
+    line: &Line,
+    partial: &str,
+) -> Option<(Vec<(String, String)>, u8)> {
+    let mut cmd = root;
     for p in &line.path {
         cmd = cmd.find_subcommand(p)?;
     }
@@ -244,8 +251,9 @@ pub async fn answer(words: &[String]) -> String {
         Some((p, rest)) => (rest, p.as_str()),
         None => (&[][..], ""),
     };
-    let line = read(typed);
-    let (candidates, directive) = match offline(&line, partial) {
+    let root = tree();
+    let line = read(&root, typed);
+    let (candidates, directive) = match offline(&root, &line, partial) {
         Some(x) => x,
         None => (names(&line, partial).await, NO_FILES),
     };
@@ -272,27 +280,32 @@ mod tests {
 
     #[test]
     fn the_line_is_read_against_the_command_tree() {
-        let l = read(&w(&[
-            "-n",
-            "prod",
-            "rollout",
-            "status",
-            "--context=c1",
-            "cloneset",
-        ]));
+        let root = tree();
+        let l = read(
+            &root,
+            &w(&[
+                "-n",
+                "prod",
+                "rollout",
+                "status",
+                "--context=c1",
+                "cloneset",
+            ]),
+        );
         assert_eq!(l.path, vec!["rollout", "status"]);
         assert_eq!(l.positionals, vec!["cloneset"]);
         assert_eq!(l.connect.namespace.as_deref(), Some("prod"));
         assert_eq!(l.connect.context.as_deref(), Some("c1"));
-        let l = read(&w(&["scale", "-n"]));
+        let l = read(&root, &w(&["scale", "-n"]));
         assert_eq!(l.value_of.as_deref(), Some("namespace"));
     }
 
     #[test]
     fn subcommands_flags_values_and_kinds_need_no_cluster() {
+        let root = tree();
         let names = |words: &[&str], partial: &str| -> Vec<String> {
-            let line = read(&w(words));
-            offline(&line, partial)
+            let line = read(&root, &w(words));
+            offline(&root, &line, partial)
                 .map(|(c, _)| c.into_iter().map(|(v, _)| v).collect())
                 .unwrap_or_default()
         };
@@ -301,7 +314,9 @@ mod tests {
         assert!(names(&["rollout", "approve"], "--").contains(&"--timeout".to_string()));
         assert!(names(&["completion"], "").contains(&"zsh".to_string()));
         assert!(names(&["rollout", "status"], "").contains(&"cloneset".to_string()));
-        assert!(offline(&read(&w(&["rollout", "status"])), "cloneset/").is_none());
-        assert!(offline(&read(&w(&["rollout", "status", "cloneset"])), "").is_none());
+        let line = read(&root, &w(&["rollout", "status"]));
+        assert!(offline(&root, &line, "cloneset/").is_none());
+        let line = read(&root, &w(&["rollout", "status", "cloneset"]));
+        assert!(offline(&root, &line, "").is_none());
     }
 }

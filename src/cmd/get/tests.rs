@@ -13,8 +13,17 @@ use crate::error::Error;
 use crate::output::tree::{Style, render};
 
 fn namespace() -> Vec<Value> {
-    let v: Value =
-        serde_json::from_str(include_str!("../../../tests/fixtures/tree/namespace.json")).unwrap();
+    items(include_str!("../../../tests/fixtures/tree/namespace.json"))
+}
+
+/// A blue-green Rollout of a CloneSet of 3 waiting for approval at step 2 of 3 (the 3 new pods
+/// beside the 3 old ones, 50 % of the traffic), read from a real run.
+fn blue_green_namespace() -> Vec<Value> {
+    items(include_str!("../../../tests/fixtures/tree/bluegreen.json"))
+}
+
+fn items(text: &str) -> Vec<Value> {
+    let v: Value = serde_json::from_str(text).unwrap();
     v["items"].as_array().unwrap().clone()
 }
 
@@ -50,14 +59,17 @@ fn list(all: &[Value], s: &Option<Source>) -> Vec<Value> {
 }
 
 fn built(kind: Kind, name: &str) -> Built {
-    let all = namespace();
+    built_in(&namespace(), kind, name)
+}
+
+fn built_in(all: &[Value], kind: Kind, name: &str) -> Built {
     let s = view::subject(kind);
-    let root = list(&all, &Some(Source::named(kind, name))).pop().unwrap();
+    let root = list(all, &Some(Source::named(kind, name))).pop().unwrap();
     let workload = view::rollout_workload(&root)
         .filter(|_| matches!(s, Subject::Rollout))
-        .and_then(|(k, n)| list(&all, &Some(Source::named(k, &n))).pop());
+        .and_then(|(k, n)| list(all, &Some(Source::named(k, &n))).pop());
     let plan = view::sources(s, name, &root, workload.as_ref());
-    let snap: Vec<Vec<Value>> = plan.iter().map(|p| list(&all, p)).collect();
+    let snap: Vec<Vec<Value>> = plan.iter().map(|p| list(all, p)).collect();
     view::build(s, &snap, &[], now()).unwrap().unwrap()
 }
 
@@ -96,6 +108,18 @@ fn rollout_at_a_paused_step() {
         matches!(b.rests, Some(Err(Error::Paused(_)))),
         "waiting for approval rests at exit 5"
     );
+}
+
+#[test]
+fn blue_green_rollout_at_its_second_step() {
+    let b = built_in(&blue_green_namespace(), kind("rollout"), "shop");
+    let at: Timestamp = "2026-12-05T00:40:00Z".parse().unwrap();
+    insta::assert_snapshot!(
+        "bluegreen_plain",
+        render(&b.tree, Style { fancy: false }, at)
+    );
+    insta::assert_snapshot!("bluegreen_json", json(&b));
+    assert!(matches!(b.rests, Some(Err(Error::Paused(_)))));
 }
 
 /// A Deployment held by its Rollout: its ReplicaSet (the canary Deployment's is not its own)
