@@ -130,3 +130,66 @@ async fn a_controller_rides_out_an_api_server_outage() {
     let out = stop(controller).await;
     assert!(out.status.success(), "{}", stderr(&out));
 }
+
+/// `get -w --until-done` through an outage: its watches are cut while the CloneSet rolls out
+/// (a controller that reaches the server directly drives it); the view keeps waiting, and once
+/// the server answers again it re-lists, sees the CloneSet at rest and exits 0.
+#[tokio::test]
+async fn get_until_done_rides_out_an_api_server_outage() {
+    crds().await;
+    let client = client_as("cloneset-outage-get").await;
+    let ns = TestNs::new(&client, "cs-outage-get").await;
+    let n = ns.name.as_str();
+    let sets: Api<CloneSet> = ns.api();
+    sets.create(
+        &PostParams::default(),
+        &cs(n, "view", json!({"replicas": 2})),
+    )
+    .await
+    .unwrap();
+
+    let dir = tempfile::tempdir().unwrap();
+    let proxy = Proxy::start(server().trim_start_matches("https://").to_string()).await;
+    let kubeconfig = kubeconfig_through(proxy.port, dir.path());
+    let get = tokio::process::Command::new(env!("CARGO_BIN_EXE_kubectl-kruise"))
+        .args([
+            "-n",
+            n,
+            "get",
+            "cloneset/view",
+            "--until-done",
+            "-o",
+            "json",
+        ])
+        .env("KUBECONFIG", &kubeconfig)
+        .env("CI", "true")
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    proxy.cut().await;
+    let controller = super::spawn_controller(n, None).await;
+    support::wait_for(&sets, "view", T, "2 available", |c| all_at(c, 2)).await;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let mut get = get;
+    assert!(
+        get.try_wait().unwrap().is_none(),
+        "the view waits through the outage"
+    );
+    proxy.restore();
+    let out = tokio::time::timeout(T, get.wait_with_output())
+        .await
+        .expect("the view ends once the server answers again")
+        .unwrap();
+    stop(controller).await;
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let views: Vec<serde_json::Value> = serde_json::Deserializer::from_str(&support::stdout(&out))
+        .into_iter()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(views.first().unwrap()["status"]["text"], "Progressing");
+    assert_eq!(views.last().unwrap()["status"]["text"], "Healthy");
+}
