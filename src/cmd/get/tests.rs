@@ -285,3 +285,51 @@ fn a_stuck_new_pod_ends_the_wait_only_where_rollout_status_ends_it() {
         rests.map(|r| r.err().map(|e| e.to_string()))
     );
 }
+
+/// Trust no object: with status, selectors, labels or owner references taken away (what a
+/// cluster without the webhooks or the controller may hold), every view is drawn or refused
+/// with an error, never a panic.
+#[test]
+fn partial_objects_are_drawn_without_a_panic() {
+    let cuts: [&[&str]; 6] = [
+        &["status"],
+        &["spec", "selector"],
+        &["metadata", "labels"],
+        &["metadata", "ownerReferences"],
+        &["spec", "strategy"],
+        &["metadata", "creationTimestamp"],
+    ];
+    let roots = [
+        ("cloneset", "web"),
+        ("asts", "db"),
+        ("deployment", "echoserver"),
+        ("rollout", "echoserver"),
+    ];
+    for cut in cuts {
+        let mut all = namespace();
+        for v in &mut all {
+            let (last, path) = cut.split_last().unwrap();
+            let mut at = &mut *v;
+            for k in path {
+                at = &mut at[*k];
+            }
+            if let Some(m) = at.as_object_mut() {
+                m.remove(*last);
+            }
+        }
+        for (k, name) in roots {
+            let s = view::subject(kind(k));
+            let Some(root) = list(&all, &Some(Source::named(kind(k), name))).pop() else {
+                continue;
+            };
+            let workload = view::rollout_workload(&root)
+                .and_then(|(k, n)| list(&all, &Some(Source::named(k, &n))).pop());
+            let plan = view::sources(s, name, &root, workload.as_ref());
+            let snap: Vec<Vec<Value>> = plan.iter().map(|p| list(&all, p)).collect();
+            if let Ok(Some(b)) = view::build(s, &snap, &[], now()) {
+                let _ = render(&b.tree, Style { fancy: true }, now());
+                let _ = json(&b);
+            }
+        }
+    }
+}
