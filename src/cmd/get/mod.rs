@@ -12,7 +12,7 @@ mod tests;
 
 use std::io::IsTerminal;
 
-use k8s_openapi::api::core::v1::{Event, Node as KubeNode};
+use k8s_openapi::api::core::v1::Event;
 use k8s_openapi::jiff::Timestamp;
 use kube::api::{Api, ListParams};
 use serde_json::Value;
@@ -135,24 +135,12 @@ async fn plan(kube: &Kube, s: Subject, name: &str) -> Result<(Value, Vec<Option<
     Ok((root, plan))
 }
 
-async fn nodes(kube: &Kube, s: Subject) -> Result<Vec<KubeNode>> {
-    if !matches!(s, Subject::Workload(w) if w.judged_by_nodes()) {
-        return Ok(Vec::new());
-    }
-    Api::<KubeNode>::all(kube.client.clone())
-        .list(&ListParams::default())
-        .await
-        .map(|l| l.items)
-        .map_err(|e| from_kube(e, &kube.server, None))
-}
-
 /// Read once and draw; also returns the object as read.
 async fn once(kube: &Kube, s: Subject, name: &str) -> Result<(Built, Value)> {
     let (root, plan) = plan(kube, s, name).await?;
     let snap = sources::fetch(kube, &plan).await?;
-    let nodes = nodes(kube, s).await?;
-    let built = view::build(s, &snap, &nodes, Timestamp::now())?
-        .ok_or_else(|| not_found(s.kind(), name, kube))?;
+    let built =
+        view::build(s, &snap, Timestamp::now())?.ok_or_else(|| not_found(s.kind(), name, kube))?;
     Ok((built, root))
 }
 
@@ -166,7 +154,6 @@ async fn follow(
 ) -> Result<()> {
     let s = view::subject(kind);
     let (_, mut plan) = plan(kube, s, name).await?;
-    let nodes = nodes(kube, s).await?;
     let mut watched = Watched::start(kube, &plan);
     let redraw = format.is_none() && std::io::stdout().is_terminal();
     let mut last: Option<tree::Tree> = None;
@@ -199,7 +186,7 @@ async fn follow(
                 continue;
             }
         }
-        let Some(built) = view::build(s, &snap, &nodes, Timestamp::now())? else {
+        let Some(built) = view::build(s, &snap, Timestamp::now())? else {
             return Err(Error::other(format!(
                 "{} \"{name}\" was deleted in namespace \"{}\"",
                 kind.singular(),

@@ -27,6 +27,8 @@ pub struct Source {
 pub enum Which {
     Name(String),
     Labels(String),
+    /// Every object of a cluster-scoped kind (the nodes an Advanced DaemonSet is judged on).
+    Cluster,
 }
 
 impl Source {
@@ -34,6 +36,14 @@ impl Source {
         Source {
             resource: kind.api_resource(),
             what: Which::Name(name.to_string()),
+        }
+    }
+
+    /// Every node of the cluster.
+    pub fn nodes() -> Source {
+        Source {
+            resource: Source::resource("", "v1", "Node", "nodes"),
+            what: Which::Cluster,
         }
     }
 
@@ -71,8 +81,11 @@ pub fn selector_of(object: &Value) -> Option<String> {
 /// The objects each source holds, in the order of the sources.
 pub type Snapshot = Vec<Vec<Value>>;
 
-fn api(kube: &Kube, r: &ApiResource) -> Api<DynamicObject> {
-    Api::namespaced_with(kube.client.clone(), &kube.namespace, r)
+fn api(kube: &Kube, s: &Source) -> Api<DynamicObject> {
+    match s.what {
+        Which::Cluster => Api::all_with(kube.client.clone(), &s.resource),
+        _ => Api::namespaced_with(kube.client.clone(), &kube.namespace, &s.resource),
+    }
 }
 
 fn value(o: DynamicObject, r: &ApiResource) -> Value {
@@ -93,7 +106,7 @@ pub async fn fetch(kube: &Kube, sources: &[Option<Source>]) -> Result<Snapshot> 
             out.push(Vec::new());
             continue;
         };
-        let api = api(kube, &s.resource);
+        let api = api(kube, s);
         let items = match &s.what {
             Which::Name(n) => api
                 .get_opt(n)
@@ -101,8 +114,11 @@ pub async fn fetch(kube: &Kube, sources: &[Option<Source>]) -> Result<Snapshot> 
                 .map_err(|e| from_kube(e, &kube.server, None))?
                 .map(|o| vec![value(o, &s.resource)])
                 .unwrap_or_default(),
-            Which::Labels(l) => api
-                .list(&ListParams::default().labels(l))
+            Which::Labels(_) | Which::Cluster => api
+                .list(&ListParams::default().labels(match &s.what {
+                    Which::Labels(l) => l,
+                    _ => "",
+                }))
                 .await
                 .map_err(|e| from_kube(e, &kube.server, None))?
                 .items
@@ -145,8 +161,9 @@ impl Watched {
             let cfg = match &s.what {
                 Which::Name(n) => watcher::Config::default().fields(&format!("metadata.name={n}")),
                 Which::Labels(l) => watcher::Config::default().labels(l),
+                Which::Cluster => watcher::Config::default(),
             };
-            let stream = watcher::watcher(api(kube, &s.resource), cfg)
+            let stream = watcher::watcher(api(kube, s), cfg)
                 .default_backoff()
                 .map(move |e| (i, e))
                 .boxed();

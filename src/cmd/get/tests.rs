@@ -53,6 +53,7 @@ fn list(all: &[Value], s: &Option<Source>) -> Vec<Value> {
         .filter(|v| match &s.what {
             Which::Name(n) => v["metadata"]["name"] == n.as_str(),
             Which::Labels(l) => selected(l, v),
+            Which::Cluster => true,
         })
         .cloned()
         .collect()
@@ -70,7 +71,7 @@ fn built_in(all: &[Value], kind: Kind, name: &str) -> Built {
         .and_then(|(k, n)| list(all, &Some(Source::named(k, &n))).pop());
     let plan = view::sources(s, name, &root, workload.as_ref());
     let snap: Vec<Vec<Value>> = plan.iter().map(|p| list(all, p)).collect();
-    view::build(s, &snap, &[], now()).unwrap().unwrap()
+    view::build(s, &snap, now()).unwrap().unwrap()
 }
 
 fn plain(b: &Built) -> String {
@@ -147,7 +148,7 @@ fn terminal_style_has_icons_and_the_current_step_mark() {
 fn a_view_without_its_object_is_none() {
     let s = view::subject(kind("cloneset"));
     assert!(
-        view::build(s, &[vec![], vec![], vec![]], &[], now())
+        view::build(s, &[vec![], vec![], vec![]], now())
             .unwrap()
             .is_none()
     );
@@ -167,7 +168,7 @@ fn after_a_release_its_new_revision_is_the_stable_one() {
     let workload = list(&all, &Some(Source::named(kind("deployment"), "echoserver"))).pop();
     let plan = view::sources(s, "echoserver", &root, workload.as_ref());
     let snap: Vec<Vec<Value>> = plan.iter().map(|p| list(&all, p)).collect();
-    let b = view::build(s, &snap, &[], now()).unwrap().unwrap();
+    let b = view::build(s, &snap, now()).unwrap().unwrap();
     assert!(matches!(b.rests, Some(Ok(()))));
     let groups = b.tree.tree.children.iter().filter(|n| n.kind == "Revision");
     for g in groups {
@@ -206,7 +207,7 @@ fn roles_stay_while_a_release_is_not_over() {
     let workload = list(&all, &Some(Source::named(kind("deployment"), "echoserver"))).pop();
     let plan = view::sources(s, "echoserver", &root, workload.as_ref());
     let snap: Vec<Vec<Value>> = plan.iter().map(|p| list(&all, p)).collect();
-    let b = view::build(s, &snap, &[], now()).unwrap().unwrap();
+    let b = view::build(s, &snap, now()).unwrap().unwrap();
     assert_eq!(b.tree.status.text, "Progressing");
     let role = |name: &str| {
         let g = b
@@ -253,7 +254,7 @@ fn a_stuck_new_pod_ends_the_wait_only_where_rollout_status_ends_it() {
         let root = list(all, &Some(Source::named(k, name))).pop().unwrap();
         let plan = view::sources(s, name, &root, None);
         let snap: Vec<Vec<Value>> = plan.iter().map(|p| list(all, p)).collect();
-        view::build(s, &snap, &[], now()).unwrap().unwrap().rests
+        view::build(s, &snap, now()).unwrap().unwrap().rests
     };
     let mut all = namespace();
     stuck_pod(&mut all, "web-8gkq7");
@@ -326,7 +327,7 @@ fn partial_objects_are_drawn_without_a_panic() {
                 .and_then(|(k, n)| list(&all, &Some(Source::named(k, &n))).pop());
             let plan = view::sources(s, name, &root, workload.as_ref());
             let snap: Vec<Vec<Value>> = plan.iter().map(|p| list(&all, p)).collect();
-            if let Ok(Some(b)) = view::build(s, &snap, &[], now()) {
+            if let Ok(Some(b)) = view::build(s, &snap, now()) {
                 let _ = render(&b.tree, Style { fancy: true }, now());
                 let _ = json(&b);
             }

@@ -67,11 +67,15 @@ pub fn sources(
                 RevisionObjects::ReplicaSets => kind_of("replicasets"),
                 RevisionObjects::ControllerRevisions => kind_of("controllerrevisions"),
             };
-            vec![
+            let mut v = vec![
                 Some(Source::named(w.kind(), name)),
                 selector_of(root).map(|l| Source::labelled(revisions, l)),
                 pods(root),
-            ]
+            ];
+            if w.judged_by_nodes() {
+                v.push(Some(Source::nodes()));
+            }
+            v
         }
         Subject::Rollout => {
             let mut v = vec![
@@ -127,20 +131,24 @@ fn pods_of(items: &[Value]) -> Vec<Pod> {
         .collect()
 }
 
-/// Draw the view from `snap` (laid out as [`sources`]); `None` when the object is gone.
-pub fn build(
-    s: Subject,
-    snap: &[Vec<Value>],
-    nodes: &[KubeNode],
-    now: Timestamp,
-) -> Result<Option<Built>> {
+/// Draw the view from `snap` (laid out as [`sources`]: a kind judged by the nodes has them
+/// last); `None` when the object is gone.
+pub fn build(s: Subject, snap: &[Vec<Value>], now: Timestamp) -> Result<Option<Built>> {
     let at = |i: usize| snap.get(i).map(Vec::as_slice).unwrap_or_default();
     let Some(root) = at(0).first() else {
         return Ok(None);
     };
     match s {
         Subject::Workload(w) => {
-            let observed = w.judge(root, nodes)?;
+            let nodes: Vec<KubeNode> = if w.judged_by_nodes() {
+                at(3)
+                    .iter()
+                    .filter_map(|v| serde_json::from_value(v.clone()).ok())
+                    .collect()
+            } else {
+                Vec::new()
+            };
+            let observed = w.judge(root, &nodes)?;
             let via_revisions = w.revision_objects() == RevisionObjects::ReplicaSets;
             let tree = workload::tree(
                 w.kind(),
