@@ -7,7 +7,7 @@ use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use kube::ResourceExt;
 use serde_json::Value;
 
-use super::pods;
+use super::{pods, workload};
 use crate::api::rollout::{CanaryStep, Rollout};
 use crate::cmd::rollout_cr::view::{self, State, View, step};
 use crate::controller::pod as kpod;
@@ -363,25 +363,21 @@ fn details(ro: &Rollout, v: &View, around: &Around, revs: Option<&Revisions>) ->
         )];
         if let Some(t) = p.target {
             items.push(Detail::new(
-                format!("{}Target", capital(noun)),
+                format!("{}Target", workload::capitalized(noun)),
                 t.to_string(),
             ));
         }
-        items.push(Detail::new(capital(noun), p.replicas.to_string()));
         items.push(Detail::new(
-            format!("{}Ready", capital(noun)),
+            workload::capitalized(noun),
+            p.replicas.to_string(),
+        ));
+        items.push(Detail::new(
+            format!("{}Ready", workload::capitalized(noun)),
             p.ready.to_string(),
         ));
         out.push(Detail::new("Replicas", "").with(items));
     }
     out
-}
-
-fn capital(s: &str) -> String {
-    let mut c = s.chars();
-    c.next()
-        .map(|f| f.to_uppercase().chain(c).collect())
-        .unwrap_or_default()
 }
 
 /// The images the stable and new pods run.

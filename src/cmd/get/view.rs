@@ -45,11 +45,11 @@ impl Subject {
     }
 }
 
-/// The workload a Rollout names, if this tool knows its kind.
+/// The workload a Rollout names, if this tool knows its kind (as the rollout commands read
+/// it).
 pub fn rollout_workload(ro: &Value) -> Option<(Kind, String)> {
-    let r = ro.pointer("/spec/workloadRef")?;
-    let kind = wl::by_reference(r["apiVersion"].as_str()?, r["kind"].as_str()?)?;
-    Some((kind, r["name"].as_str()?.to_string()))
+    let ro: Rollout = serde_json::from_value(ro.clone()).ok()?;
+    crate::cmd::rollout_cr::workload_of(&ro).ok()
 }
 
 /// What to read around `root` (`workload`: a Rollout's, read before). The root comes first;
@@ -171,15 +171,7 @@ pub fn build(s: Subject, snap: &[Vec<Value>], now: Timestamp) -> Result<Option<B
         Subject::Rollout => {
             let ro: Rollout = wl::typed(root, kinds::ROLLOUT)?;
             let wl_obj = at(1).first();
-            // As `rollout status` reads them (rollout_cr::workload_replicas).
-            let replicas = wl_obj.and_then(|w| {
-                let n = w
-                    .pointer("/spec/replicas")
-                    .or(w.pointer("/status/desiredNumberScheduled"))
-                    .and_then(Value::as_i64)
-                    .unwrap_or(1);
-                i32::try_from(n).ok()
-            });
+            let replicas = wl_obj.and_then(crate::cmd::rollout_cr::replicas_of);
             let v = ro_view::judge(&ro, replicas, now);
             let pods = pods_of(at(2));
             let routes: Vec<Value> = snap.iter().skip(3).flatten().cloned().collect();

@@ -190,8 +190,8 @@ fn revision_status(pods: &[&Pod]) -> Status {
     }
 }
 
-/// `Key` from `camelKey`.
-fn label(key: &str) -> String {
+/// `Key` from `camelKey` (a header label).
+pub fn capitalized(key: &str) -> String {
     let mut c = key.chars();
     c.next()
         .map(|f| f.to_uppercase().chain(c).collect())
@@ -227,13 +227,13 @@ fn strategy(root: &Value) -> Option<Detail> {
             ("rollingUpdate", Value::Object(m)) => {
                 for (k, v) in m {
                     if let Some(v) = scalar(v) {
-                        items.push(Detail::new(label(k), v));
+                        items.push(Detail::new(capitalized(k), v));
                     }
                 }
             }
             (k, v) => {
                 if let Some(v) = scalar(v) {
-                    items.push(Detail::new(label(k), v));
+                    items.push(Detail::new(capitalized(k), v));
                 }
             }
         }

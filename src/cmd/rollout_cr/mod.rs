@@ -89,10 +89,15 @@ pub async fn workload_replicas(kube: &Kube, ro: &Rollout) -> Option<i32> {
     let api: Api<DynamicObject> =
         Api::namespaced_with(kube.client.clone(), &kube.namespace, &kind.api_resource());
     let o = api.get(&name).await.ok()?;
-    // A DaemonSet has no replicas: the pods it wants.
-    let v = o.data["spec"]["replicas"]
+    replicas_of(&o.data)
+}
+
+/// A workload's replicas as read (its `spec` and `status`): a DaemonSet has none, so the pods
+/// it wants; unset counts 1.
+pub fn replicas_of(workload: &serde_json::Value) -> Option<i32> {
+    let v = workload["spec"]["replicas"]
         .as_i64()
-        .or(o.data["status"]["desiredNumberScheduled"].as_i64())
+        .or(workload["status"]["desiredNumberScheduled"].as_i64())
         .unwrap_or(1);
     i32::try_from(v).ok()
 }
