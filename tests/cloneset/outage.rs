@@ -85,6 +85,20 @@ fn kubeconfig_through(port: u16, dir: &std::path::Path) -> std::path::PathBuf {
     path
 }
 
+/// The built binary with `args`, talking to the cluster through `kubeconfig` (the proxy).
+fn spawn_through(kubeconfig: &std::path::Path, args: &[&str]) -> tokio::process::Child {
+    tokio::process::Command::new(env!("CARGO_BIN_EXE_kubectl-kruise"))
+        .args(args)
+        .env("KUBECONFIG", kubeconfig)
+        .env("CI", "true")
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap()
+}
+
 #[tokio::test]
 async fn a_controller_rides_out_an_api_server_outage() {
     crds().await;
@@ -102,16 +116,7 @@ async fn a_controller_rides_out_an_api_server_outage() {
     let dir = tempfile::tempdir().unwrap();
     let proxy = Proxy::start(server().trim_start_matches("https://").to_string()).await;
     let kubeconfig = kubeconfig_through(proxy.port, dir.path());
-    let mut controller = tokio::process::Command::new(env!("CARGO_BIN_EXE_kubectl-kruise"))
-        .args(["-n", n, "controller", "run"])
-        .env("KUBECONFIG", &kubeconfig)
-        .env("CI", "true")
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
+    let mut controller = spawn_through(&kubeconfig, &["-n", n, "controller", "run"]);
     support::wait_for(&sets, "web", T, "2 available", |c| all_at(c, 2)).await;
 
     proxy.cut().await;
@@ -151,8 +156,9 @@ async fn get_until_done_rides_out_an_api_server_outage() {
     let dir = tempfile::tempdir().unwrap();
     let proxy = Proxy::start(server().trim_start_matches("https://").to_string()).await;
     let kubeconfig = kubeconfig_through(proxy.port, dir.path());
-    let get = tokio::process::Command::new(env!("CARGO_BIN_EXE_kubectl-kruise"))
-        .args([
+    let mut get = spawn_through(
+        &kubeconfig,
+        &[
             "-n",
             n,
             "get",
@@ -160,21 +166,13 @@ async fn get_until_done_rides_out_an_api_server_outage() {
             "--until-done",
             "-o",
             "json",
-        ])
-        .env("KUBECONFIG", &kubeconfig)
-        .env("CI", "true")
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
+        ],
+    );
     tokio::time::sleep(Duration::from_secs(2)).await;
     proxy.cut().await;
     let controller = super::spawn_controller(n, None).await;
     support::wait_for(&sets, "view", T, "2 available", |c| all_at(c, 2)).await;
     tokio::time::sleep(Duration::from_secs(3)).await;
-    let mut get = get;
     assert!(
         get.try_wait().unwrap().is_none(),
         "the view waits through the outage"
